@@ -1,0 +1,1 @@
+"""gossip-model: executable reference of the Gossip persistence layer."""
