@@ -6,6 +6,13 @@ Everything API.md lists under ``gossip_model.persistence`` is importable from he
 from __future__ import annotations
 
 from gossip_model.persistence.commit import CommitHandle, ReadyCommitHandle
+from gossip_model.persistence.conformance import (
+    DurableFindingsCounts,
+    FindingsConformanceProbe,
+    PersistenceConformanceError,
+    PersistenceConformanceReport,
+    run_conformance,
+)
 from gossip_model.persistence.done_ledger import (
     MAX_DONE_LEDGER_ERROR_CODE_SIZE,
     RECOMMENDED_MAX_BATCH_SIZE,
@@ -62,8 +69,10 @@ __all__ = [
     "DoneLedgerProvenance",
     "DoneLedgerRecord",
     "DoneLedgerStatus",
+    "DurableFindingsCounts",
     "Empty",
     "FindingRecord",
+    "FindingsConformanceProbe",
     "FindingsCommitReceipt",
     "FindingsSink",
     "FindingsUpsertBatch",
@@ -78,6 +87,8 @@ __all__ = [
     "OccurrenceRecord",
     "OrphanedReference",
     "OvidHashInputs",
+    "PersistenceConformanceError",
+    "PersistenceConformanceReport",
     "PersistenceInputError",
     "ProvenanceOrdering",
     "ReadyCommitHandle",
@@ -88,4 +99,5 @@ __all__ = [
     "ZeroSpanLength",
     "derive_ovid_hash",
     "fold_records",
+    "run_conformance",
 ]

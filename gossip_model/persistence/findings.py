@@ -79,8 +79,9 @@ class FindingRecord:
     ) -> FindingRecord:
         """FS-2: derive ``finding_id`` with ID-16; cannot fail for well-typed input."""
         inputs = FindingIdInputs(tenant_id, stable_item_id, rule_fingerprint, secret_hash)
-        return cls(tenant_id, derive_finding_id(inputs), stable_item_id, rule_fingerprint,
-                   secret_hash)  # fmt: skip
+        return cls(
+            tenant_id, derive_finding_id(inputs), stable_item_id, rule_fingerprint, secret_hash
+        )
 
     def derived_finding_id(self) -> FindingId:
         inputs = FindingIdInputs(
@@ -138,8 +139,14 @@ class OccurrenceRecord:
         if byte_length == 0:
             raise ZeroSpanLength()
         inputs = OccurrenceIdInputs(finding_id, object_version_id, byte_offset, byte_length)
-        return cls(tenant_id, derive_occurrence_id(inputs), finding_id, object_version_id,
-                   byte_offset, byte_length)  # fmt: skip
+        return cls(
+            tenant_id,
+            derive_occurrence_id(inputs),
+            finding_id,
+            object_version_id,
+            byte_offset,
+            byte_length,
+        )
 
     def derived_occurrence_id(self) -> OccurrenceId:
         inputs = OccurrenceIdInputs(
@@ -206,8 +213,18 @@ class ObservationRecord:
         observation_id = derive_observation_id(
             ObservationIdInputs(tenant_id, policy_hash, occurrence_id)
         )
-        return cls(tenant_id, observation_id, occurrence_id, policy_hash, ovid_hash, run_id,
-                   shard_id, fence_epoch, seen_at, location)  # fmt: skip
+        return cls(
+            tenant_id,
+            observation_id,
+            occurrence_id,
+            policy_hash,
+            ovid_hash,
+            run_id,
+            shard_id,
+            fence_epoch,
+            seen_at,
+            location,
+        )
 
     @classmethod
     def from_write_context(
@@ -220,8 +237,17 @@ class ObservationRecord:
     ) -> ObservationRecord:
         """FS-13: ``new`` with tenant, policy, run, shard and fence taken from ``wc``."""
         check_type("ObservationRecord.from_write_context", "wc", wc, WriteContext)
-        return cls.new(wc.tenant_id, occurrence_id, wc.policy_hash, ovid_hash, wc.run_id,
-                       wc.shard_id, wc.fence_epoch, seen_at, location)  # fmt: skip
+        return cls.new(
+            wc.tenant_id,
+            occurrence_id,
+            wc.policy_hash,
+            ovid_hash,
+            wc.run_id,
+            wc.shard_id,
+            wc.fence_epoch,
+            seen_at,
+            location,
+        )
 
     @classmethod
     def from_persisted(
@@ -238,8 +264,18 @@ class ObservationRecord:
         location: Location | None = None,
     ) -> ObservationRecord:
         """FS-14: rebuild a stored row, raising ``ObservationIdMismatch`` on a wrong id."""
-        record = cls(tenant_id, observation_id, occurrence_id, policy_hash, ovid_hash, run_id,
-                     shard_id, fence_epoch, seen_at, location)  # fmt: skip
+        record = cls(
+            tenant_id,
+            observation_id,
+            occurrence_id,
+            policy_hash,
+            ovid_hash,
+            run_id,
+            shard_id,
+            fence_epoch,
+            seen_at,
+            location,
+        )
         record.validate_identity()
         return record
 
