@@ -561,9 +561,11 @@ class ItemIdentityKey:
     def __post_init__(self) -> None:
         check_type("ItemIdentityKey", "connector", self.connector, ConnectorTag)
         check_type(
-            "ItemIdentityKey", "connector_instance", self.connector_instance,
+            "ItemIdentityKey",
+            "connector_instance",
+            self.connector_instance,
             ConnectorInstanceIdHash,
-        )  # fmt: skip
+        )
         locator = check_bytes("ItemIdentityKey.locator", self.locator)
         if not locator:
             raise EmptyLocator()
