@@ -25,279 +25,55 @@ Choices where the spec leaves one open:
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from gossip_model.identity import (
-    FenceEpoch,
     LogicalTime,
     NormHash,
-    ObjectVersionId,
     OvidHash,
-    PolicyHash,
-    RuleFingerprint,
-    RunId,
-    SecretHash,
-    ShardId,
     StableItemId,
-    TenantId,
-    TenantSecretKey,
-    key_secret_hash,
+)
+from gossip_model.persistence.conformance_fixture import (
+    ConformanceFixture,
+    fill32,
+    ovid_for,
+    sample_fixture,
+    terminal_fixture,
+)
+from gossip_model.persistence.conformance_types import (
+    DoneLedgerGet,
+    DoneLedgerInvariant,
+    DoneLedgerSubmit,
+    DoneLedgerWait,
+    FindingsConformanceProbe,
+    FindingsInvariant,
+    FindingsSubmit,
+    FindingsWait,
+    FixtureConstruction,
+    PersistenceConformanceError,
+    PersistenceConformanceReport,
+    Probe,
+    RedactionLeak,
+    find_leak,
 )
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.persistence.done_ledger import (
     DoneLedger,
     DoneLedgerCommitReceipt,
-    DoneLedgerErrorCode,
     DoneLedgerKey,
-    DoneLedgerProvenance,
     DoneLedgerRecord,
     DoneLedgerStatus,
 )
 from gossip_model.persistence.findings import (
-    FindingRecord,
     FindingsCommitReceipt,
     FindingsSink,
     FindingsUpsertBatch,
     ObservationRecord,
-    OccurrenceRecord,
 )
-from gossip_model.persistence.location import Location
-from gossip_model.persistence.ovid import OvidHashInputs, VersionId, derive_ovid_hash
 
 DEFAULT_WAIT_TIMEOUT = 5.0
-_MAX_SEED = 0xF9
-
-# --- Types (CONF-1..CONF-4) ----------------------------------------------------------
-
-
-@runtime_checkable
-class FindingsConformanceProbe(Protocol):
-    """CONF-2: test-only view of durable row counts, reflecting every acknowledged write."""
-
-    def durable_counts(self) -> DurableFindingsCounts: ...
-
-
-@dataclass(slots=True)
-class PersistenceConformanceReport:
-    """CONF-3: how many checks of each family passed."""
-
-    done_ledger_checks: int = 0
-    findings_checks: int = 0
-    redaction_checks: int = 0
-
-    def total_checks(self) -> int:
-        return self.done_ledger_checks + self.findings_checks + self.redaction_checks
-
-    def __str__(self) -> str:
-        return (
-            f"persistence conformance: {self.done_ledger_checks} done-ledger, "
-            f"{self.findings_checks} findings, {self.redaction_checks} redaction "
-            f"({self.total_checks()} total)"
-        )
-
-
-class PersistenceConformanceError(Exception):
-    """CONF-4: a failed check; ``case`` is the ``suite/test:phase`` label."""
-
-    def __init__(self, case: str, message: str) -> None:
-        super().__init__(message)
-        self.case = case
-
-
-class _Operational(PersistenceConformanceError):
-    """The backend raised: ``source`` is its exception, also set as ``__cause__``."""
-
-    _template = "{case}: {source}"
-
-    def __init__(self, case: str, source: BaseException) -> None:
-        super().__init__(case, self._template.format(case=case, source=source))
-        self.source = source
-        self.__cause__ = source
-
-
-class FixtureConstruction(_Operational):
-    _template = "fixture construction failed for {case}: {source}"
-
-
-class DoneLedgerSubmit(_Operational):
-    _template = "done-ledger submission failed in {case}: {source}"
-
-
-class DoneLedgerWait(_Operational):
-    _template = "done-ledger wait failed in {case}: {source}"
-
-
-class DoneLedgerGet(_Operational):
-    _template = "done-ledger lookup failed in {case}: {source}"
-
-
-class FindingsSubmit(_Operational):
-    _template = "findings submission failed in {case}: {source}"
-
-
-class FindingsWait(_Operational):
-    _template = "findings wait failed in {case}: {source}"
-
-
-class Probe(_Operational):
-    _template = "findings probe failed in {case}: {source}"
-
-
-class _Invariant(PersistenceConformanceError):
-    """The backend answered, but wrongly: ``message`` says how."""
-
-    _template = "{case}: {message}"
-
-    def __init__(self, case: str, message: str) -> None:
-        super().__init__(case, self._template.format(case=case, message=message))
-        self.message = message
-
-
-class DoneLedgerInvariant(_Invariant):
-    _template = "done-ledger invariant failed in {case}: {message}"
-
-
-class FindingsInvariant(_Invariant):
-    _template = "findings invariant failed in {case}: {message}"
-
-
-class RedactionLeak(PersistenceConformanceError):
-    """A rendering revealed sensitive bytes; the message never repeats them in full."""
-
-    def __init__(self, case: str, debug_output: str, leaked_fragment: str) -> None:
-        shown = leaked_fragment[:8] + ("..." if len(leaked_fragment) > 8 else "")
-        super().__init__(
-            case, f"sensitive Debug output leaked raw bytes in {case} (fragment {shown})"
-        )
-        self.debug_output = debug_output
-        self.leaked_fragment = leaked_fragment
-
-    def __repr__(self) -> str:
-        return f"RedactionLeak(case={self.case!r})"
-
-
-def find_leak(rendering: str, raw: bytes) -> str | None:
-    """RED-5: the fragment of ``raw`` that ``rendering`` reveals, or ``None``.
-
-    Checks the full lowercase hex, the 8-byte hex prefix, then the unpadded
-    standard base64 (case-sensitive, only when at least 4 characters long).
-    """
-    lowered = rendering.lower()
-    for fragment in (raw.hex(), raw[:8].hex()):
-        if fragment in lowered:
-            return fragment
-    encoded = base64.b64encode(raw).decode("ascii").rstrip("=")
-    if len(encoded) >= 4 and encoded in rendering:
-        return encoded
-    return None
-
-
-# --- Fixture (CONF-6) ---------------------------------------------------------------------
-
-
-def _fill32(byte: int) -> bytes:
-    return bytes([byte]) * 32
-
-
-def _ovid(stable_item: StableItemId, version_text: str) -> OvidHash:
-    version = ObjectVersionId.from_version_bytes(version_text.encode("ascii"))
-    return derive_ovid_hash(OvidHashInputs(stable_item, VersionId.strong(version)))
-
-
-def _provenance(
-    run: int, shard: int, epoch: int, started: int, finished: int
-) -> DoneLedgerProvenance:
-    return DoneLedgerProvenance(
-        RunId(run), ShardId(shard), FenceEpoch(epoch), LogicalTime(started), LogicalTime(finished)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class ConformanceFixture:
-    """CONF-6: every value one check needs, derived from one seed byte."""
-
-    seed: int
-    tenant: TenantId
-    policy: PolicyHash
-    stable_item: StableItemId
-    rule: RuleFingerprint
-    norm_hash: NormHash
-    secret_hash: SecretHash
-    finding: FindingRecord
-    occurrence: OccurrenceRecord
-    observation: ObservationRecord
-    ovid_hash: OvidHash
-    key: DoneLedgerKey
-    failed_record: DoneLedgerRecord
-    scanned_record: DoneLedgerRecord
-
-    def findings_batch(self) -> FindingsUpsertBatch:
-        """One finding, its occurrence and its observation."""
-        return FindingsUpsertBatch((self.finding,), (self.occurrence,), (self.observation,))
-
-
-def sample_fixture(seed: int) -> ConformanceFixture:
-    """CONF-6: build the fixture for ``seed`` (at most 0xF9, else ``ValueError``)."""
-    if not 0 <= seed <= _MAX_SEED:
-        raise ValueError(f"conformance fixture seed must be in 0..={_MAX_SEED:#x}, got {seed}")
-    s = seed
-    tenant = TenantId(_fill32(s))
-    policy = PolicyHash(_fill32(s + 1))
-    stable_item = StableItemId(_fill32(s + 2))
-    rule = RuleFingerprint(_fill32(s + 3))
-    norm_hash = NormHash.from_digest(_fill32(s + 5))
-    secret_hash = key_secret_hash(TenantSecretKey(_fill32(s + 4)), norm_hash)
-    finding = FindingRecord.new(tenant, stable_item, rule, secret_hash)
-    version = ObjectVersionId.from_version_bytes(f"conformance-version-{s}".encode("ascii"))
-    occurrence = OccurrenceRecord.new(tenant, finding.finding_id, version, 100 + s, 32)
-    ovid_hash = derive_ovid_hash(OvidHashInputs(stable_item, VersionId.strong(version)))
-    observation = ObservationRecord.new(
-        tenant,
-        occurrence.occurrence_id,
-        policy,
-        ovid_hash,
-        RunId(10_000 + s),
-        ShardId(20_000 + s),
-        FenceEpoch(30_000 + s),
-        LogicalTime(40_000 + s),
-        Location(f"safe/path/conformance-{s}.txt", f"https://example.invalid/conformance/{s}"),
-    )
-    key = DoneLedgerKey(tenant, policy, ovid_hash)
-    failed = DoneLedgerRecord(
-        key,
-        DoneLedgerStatus.FAILED_RETRYABLE,
-        4_096,
-        1,
-        _provenance(50_000 + s, 60_000 + s, 70_000 + s, 80_000 + s, 80_010 + s),
-        DoneLedgerErrorCode("TIMEOUT"),
-    )
-    scanned = DoneLedgerRecord(
-        key,
-        DoneLedgerStatus.SCANNED_WITH_FINDINGS,
-        2_048,
-        1,
-        _provenance(50_100 + s, 60_100 + s, 70_100 + s, 80_100 + s, 80_110 + s),
-    )
-    return ConformanceFixture(
-        s,
-        tenant,
-        policy,
-        stable_item,
-        rule,
-        norm_hash,
-        secret_hash,
-        finding,
-        occurrence,
-        observation,
-        ovid_hash,
-        key,
-        failed,
-        scanned,
-    )
-
 
 # --- Steps (CONF-5) ------------------------------------------------------------------------
 
@@ -458,7 +234,7 @@ def _check_batch_get_positional(target: _Target) -> None:
 
     def build() -> tuple[ConformanceFixture, OvidHash]:
         fx = sample_fixture(0xAA)
-        return fx, _ovid(StableItemId(_fill32(0xAA + 20)), "conformance-absent-version")
+        return fx, ovid_for(StableItemId(fill32(0xAA + 20)), "conformance-absent-version")
 
     fx, absent = _fixture(f"{name}:fixture", build)
     _submit_done(target, f"{name}:submit", [fx.scanned_record])
@@ -470,89 +246,10 @@ def _check_batch_get_positional(target: _Target) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _TerminalFixture:
-    fx: ConformanceFixture
-    rows: tuple[DoneLedgerRecord, ...]
-    expected: frozenset[OvidHash]
-    cross_tenant: DoneLedgerRecord
-    cross_policy: DoneLedgerRecord
-
-
-def _terminal_fixture() -> _TerminalFixture:
-    fx = sample_fixture(0xBB)
-    specs = (
-        (
-            DoneLedgerStatus.FAILED_RETRYABLE,
-            512,
-            (33, 34, 35, 36, 37),
-            "TEMP_RETRYABLE",
-            "conformance-retryable-version",
-        ),
-        (
-            DoneLedgerStatus.FAILED_PERMANENT,
-            1_024,
-            (40, 41, 42, 43, 44),
-            "PERM_FAILURE",
-            "conformance-failed-permanent-version",
-        ),
-        (
-            DoneLedgerStatus.SKIPPED,
-            512,
-            (50, 51, 52, 53, 54),
-            "UNSUPPORTED_FORMAT",
-            "conformance-skipped-version",
-        ),
-        (
-            DoneLedgerStatus.SCANNED_CLEAN,
-            2_048,
-            (60, 61, 62, 63, 64),
-            None,
-            "conformance-scanned-clean-version",
-        ),
-    )
-    rows = []
-    for offset, (status, size, prov, code, version) in enumerate(specs):
-        key = DoneLedgerKey(
-            fx.tenant, fx.policy, _ovid(StableItemId(_fill32(0xBB + 20 + offset)), version)
-        )
-        error_code = DoneLedgerErrorCode(code) if code is not None else None
-        rows.append(DoneLedgerRecord(key, status, size, 0, _provenance(*prov), error_code))
-    expected = frozenset(
-        [fx.ovid_hash, *(r.key.ovid_hash for r in rows if r.status.is_terminal())]
-    )
-
-    def scanned_clean(
-        tenant: TenantId,
-        policy: PolicyHash,
-        item: int,
-        version: str,
-        prov: tuple[int, int, int, int, int],
-    ) -> DoneLedgerRecord:
-        key = DoneLedgerKey(tenant, policy, _ovid(StableItemId(_fill32(item)), version))
-        return DoneLedgerRecord(key, DoneLedgerStatus.SCANNED_CLEAN, 256, 0, _provenance(*prov))
-
-    cross_tenant = scanned_clean(
-        TenantId(_fill32(0xBB + 30)),
-        fx.policy,
-        0xBB + 31,
-        "conformance-cross-tenant-version",
-        (70, 71, 72, 73, 74),
-    )
-    cross_policy = scanned_clean(
-        fx.tenant,
-        PolicyHash(_fill32(0xBB + 32)),
-        0xBB + 33,
-        "conformance-cross-policy-version",
-        (80, 81, 82, 83, 84),
-    )
-    return _TerminalFixture(fx, tuple(rows), expected, cross_tenant, cross_policy)
-
-
 def _check_terminal_keys(target: _Target) -> None:
     """CONF-DL5: ``list_done_hashes`` lists each terminal key of the scope once."""
     name = "done-ledger/terminal-keys"
-    tf = _fixture(f"{name}:fixture", _terminal_fixture)
+    tf = _fixture(f"{name}:fixture", terminal_fixture)
     _submit_done(target, f"{name}:submit", [tf.fx.scanned_record, *tf.rows])
 
     def check_listing(phase: str) -> None:
