@@ -1,0 +1,378 @@
+"""Command line of the simulation: ``python -m gossip_model.sim`` / ``gossip-sim``.
+
+Commands::
+
+    sweep  [--fault-level L] [--seeds N] [--ops M] [--start-seed S] [--swizzle B]
+           [--liveness-ops K] [--jobs J] [--shard I/N] [--json FILE]
+    replay --seed N [--fault-level L] [--ops M] [--swizzle B] [--liveness-ops K] [--trace]
+
+``sweep`` runs seeds ``S .. S+N-1`` (or the contiguous chunk ``I`` of ``N``
+chunks with ``--shard I/N``, 1-based) in ``J`` worker processes (default: all
+cores), shows a progress bar when stderr is a terminal, then prints seeds,
+ops, violations by invariant, the converged count, the event histogram with
+a text bar chart, and the throughput. Exit status 0 when every seed is clean,
+1 when any seed has a violation, does not converge or raises (each failing
+seed's exact ``replay`` command is printed), 2 on bad arguments.
+
+``replay`` reruns one seed deterministically (RUN-10); ``--trace`` prints the
+op-by-op trace with events and violations. It prints the first violation
+with the records involved and exits 1 when the run fails, 0 when it is clean.
+
+``--ledger planted:NAME`` (hidden from ``--help``) is a test aid: it runs the
+simulation against a planted-bug ledger of ``gossip_model.sim.planted`` so a
+test can show that sweeps catch it and that ``replay`` reproduces it.
+
+The command line is a thin shell (section 5): for the same seed, level and
+counts it produces the same report as ``DoneLedgerSim.run`` or
+``run_swizzle_clog``. Only the throughput figure reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import IO, Any, NoReturn
+
+from gossip_model.inmemory import PendingWriteId
+from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerKey
+from gossip_model.sim.context import SimContext
+from gossip_model.sim.events import DoneLedgerSimEvent, GetOk
+from gossip_model.sim.faults import FaultLevel
+from gossip_model.sim.report import (
+    SeedResult,
+    SweepOutcome,
+    render_histogram,
+    render_summary,
+    sweep_to_json,
+)
+from gossip_model.sim.runner import DoneLedgerSim
+from gossip_model.sim.sweep import DEFAULT_LEDGER, SweepConfig, failure_text, make_ledger
+from gossip_model.sim.trace import TraceEntry
+from gossip_model.sim.violations import format_record
+
+__all__ = ["main", "replay_command"]
+
+PROG = "python -m gossip_model.sim"
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+
+
+class _UsageError(Exception):
+    """A bad argument detected after parsing (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that raises instead of exiting, so ``main`` returns 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.format_usage()}{self.prog}: error: {message}")
+
+
+def _level(text: str) -> FaultLevel:
+    try:
+        return FaultLevel.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be >= 1, got 0")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _non_negative(text)
+    if value > 2**64 - 1:
+        raise argparse.ArgumentTypeError(f"seed must be <= 2**64-1, got {value}")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    index, sep, total = text.partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        i, n = int(index), int(total)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N (e.g. 1/4), got {text!r}") from None
+    if not 1 <= i <= n:
+        raise argparse.ArgumentTypeError(f"shard index must be in 1..{n}, got {text!r}")
+    return i, n
+
+
+def _ledger(text: str) -> str:
+    try:
+        make_ledger(text)
+    except (KeyError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fault-level",
+        type=_level,
+        default=FaultLevel.STORMY,
+        metavar="LEVEL",
+        help="sunny-day, stormy (default) or radioactive",
+    )
+    parser.add_argument(
+        "--ops", type=_non_negative, default=500, help="safety-phase ops per seed (default 500)"
+    )
+    parser.add_argument(
+        "--liveness-ops",
+        type=_non_negative,
+        default=0,
+        metavar="K",
+        help="liveness-phase ops per seed (default 0)",
+    )
+    parser.add_argument(
+        "--swizzle",
+        type=_positive,
+        default=None,
+        metavar="BATCHES",
+        help="run the swizzle-clog runner with BATCHES batches instead of the two-phase run",
+    )
+    parser.add_argument("--ledger", type=_ledger, default=DEFAULT_LEDGER, help=argparse.SUPPRESS)
+
+
+def _build_parser() -> _Parser:
+    parser = _Parser(
+        prog=PROG,
+        description="Deterministic simulation of the done ledger (sim.md).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    sweep = commands.add_parser("sweep", help="run many seeds and summarise")
+    _add_run_options(sweep)
+    sweep.add_argument(
+        "--seeds", type=_positive, default=100, help="number of seeds (default 100)"
+    )
+    sweep.add_argument("--start-seed", type=_seed, default=0, metavar="S", help="first seed")
+    sweep.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="worker processes (default: cores)",
+    )
+    sweep.add_argument(
+        "--shard", type=_shard, default=None, metavar="I/N", help="run chunk I of N (1-based)"
+    )
+    sweep.add_argument("--json", default=None, metavar="FILE", help="also write a JSON report")
+    replay = commands.add_parser("replay", help="rerun one seed deterministically")
+    replay.add_argument("--seed", type=_seed, required=True, help="the seed to replay")
+    _add_run_options(replay)
+    replay.add_argument("--trace", action="store_true", help="print the op-by-op trace")
+    return parser
+
+
+def replay_command(seed: int, config: SweepConfig) -> str:
+    """The exact ``replay`` command line for one seed of a sweep."""
+    parts = [
+        PROG,
+        "replay",
+        f"--seed {seed}",
+        f"--fault-level {config.fault_level.cli_name}",
+        f"--ops {config.ops}",
+    ]
+    if config.liveness_ops:
+        parts.append(f"--liveness-ops {config.liveness_ops}")
+    if config.swizzle_batches is not None:
+        parts.append(f"--swizzle {config.swizzle_batches}")
+    if config.ledger != DEFAULT_LEDGER:
+        parts.append(f"--ledger {config.ledger}")
+    return " ".join(parts)
+
+
+def _config(args: argparse.Namespace) -> SweepConfig:
+    return SweepConfig(
+        fault_level=args.fault_level,
+        ops=args.ops,
+        liveness_ops=args.liveness_ops,
+        swizzle_batches=args.swizzle,
+        ledger=args.ledger,
+    )
+
+
+def shard_seeds(start: int, count: int, shard: tuple[int, int] | None) -> range:
+    """Seeds ``start .. start+count-1``, or the contiguous chunk ``I`` of ``N`` (1-based)."""
+    if shard is None:
+        return range(start, start + count)
+    index, total = shard
+    lo = start + (index - 1) * count // total
+    hi = start + index * count // total
+    return range(lo, hi)
+
+
+def _progress(done: int, total: int, stream: IO[str]) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} seeds")
+    if done == total:
+        stream.write("\n")
+    stream.flush()
+
+
+def _results(config: SweepConfig, seeds: range, jobs: int) -> Iterator[SeedResult]:
+    if jobs <= 1 or len(seeds) <= 1:
+        for seed in seeds:
+            yield config.evaluate(seed)
+        return
+    chunksize = max(1, len(seeds) // (jobs * 8))
+    with multiprocessing.get_context().Pool(min(jobs, len(seeds))) as pool:
+        yield from pool.imap(config.evaluate, seeds, chunksize)
+
+
+def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    config = _config(args)
+    seeds = shard_seeds(args.start_seed, args.seeds, args.shard)
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    show_progress = err.isatty()
+    started = time.perf_counter()
+    results: list[SeedResult] = []
+    for result in _results(config, seeds, jobs):
+        results.append(result)
+        if show_progress:
+            _progress(len(results), len(seeds), err)
+    outcome = SweepOutcome.from_results(results, time.perf_counter() - started)
+    mode = (
+        f"swizzle-clog {config.swizzle_batches} batches"
+        if config.swizzle_batches is not None
+        else f"{config.ops} ops + {config.liveness_ops} liveness"
+    )
+    shard = f", shard {args.shard[0]}/{args.shard[1]}" if args.shard else ""
+    span = f"seeds {seeds.start}..{seeds.stop - 1}" if len(seeds) else "no seeds"
+    ledger = f", ledger {config.ledger}" if config.ledger != DEFAULT_LEDGER else ""
+    header = (
+        f"gossip-sim sweep: {config.fault_level.name}, {mode}, {span}{shard}, "
+        f"{jobs} job(s){ledger}"
+    )
+    out.write(render_summary(outcome, header) + "\n")
+    replays = {seed: replay_command(seed, config) for seed, _ in outcome.failures}
+    if outcome.failures:
+        out.write(f"\nFAILED: {len(outcome.failures)} seed(s)\n")
+        for seed, text in outcome.failures:
+            out.write(f"  seed {seed}: {text}\n    replay: {replays[seed]}\n")
+    else:
+        out.write("\nOK: no violations, every seed converged\n")
+    if args.json is not None:
+        parameters: dict[str, Any] = {
+            "fault_level": config.fault_level.cli_name,
+            "ops": config.ops,
+            "liveness_ops": config.liveness_ops,
+            "swizzle_batches": config.swizzle_batches,
+            "start_seed": args.start_seed,
+            "seeds": args.seeds,
+            "shard": list(args.shard) if args.shard else None,
+            "seed_range": [seeds.start, seeds.stop],
+            "jobs": jobs,
+            "ledger": config.ledger,
+        }
+        document = sweep_to_json(outcome, parameters, replays)
+        try:
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, indent=2)
+                handle.write("\n")
+        except OSError as exc:
+            err.write(f"{PROG} sweep: error: cannot write --json {args.json!r}: {exc}\n")
+            return EXIT_USAGE
+    return EXIT_OK if outcome.ok else EXIT_FAILURES
+
+
+def describe_event(event: DoneLedgerSimEvent) -> str:
+    """A compact one-line rendering of an event for traces."""
+    if isinstance(event, GetOk):
+        present = sum(r is not None for r in event.results)
+        return f"GetOk({len(event.results)} results, {present} present)"
+    parts = []
+    for item in dataclasses.fields(event):  # type: ignore[arg-type]
+        value = getattr(event, item.name)
+        if isinstance(value, PendingWriteId):
+            value = int(value)
+        elif isinstance(value, DoneLedgerCommitReceipt):
+            value = (value.record_count, value.scanned_count, value.findings_count)
+        parts.append(f"{item.name}={value}")
+    return f"{event.kind.variant_name}({', '.join(parts)})"
+
+
+def _trace_line(entry: TraceEntry, out: IO[str]) -> None:
+    out.write(f"[{entry.step:>5}] {entry.phase:<8} {entry.op} -> {describe_event(entry.event)}\n")
+    for violation in entry.violations:
+        out.write(f"        VIOLATION {violation}\n")
+
+
+def _replay(args: argparse.Namespace, out: IO[str]) -> int:
+    config = _config(args)
+    trace: list[TraceEntry] = []
+    sim = DoneLedgerSim(
+        SimContext(args.seed, config.fault_level),
+        make_ledger(config.ledger),
+        tracer=trace.append if args.trace else None,
+    )
+    out.write(f"gossip-sim {replay_command(args.seed, config)[len(PROG) + 1 :]}\n")
+    try:
+        if config.swizzle_batches is not None:
+            report = sim.run_swizzle_clog(config.swizzle_batches)
+        else:
+            report = sim.run(config.ops, config.liveness_ops)
+    except Exception as exc:
+        for entry in trace:
+            _trace_line(entry, out)
+        out.write(f"\nFAILED: EXCEPTION: {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILURES
+    for entry in trace:
+        _trace_line(entry, out)
+    out.write(
+        f"\nseed {report.seed}: {report.ops_executed} ops, "
+        f"{len(report.violations)} violation(s), converged={report.converged}\n"
+    )
+    out.write(render_histogram(report.event_counts) + "\n")
+    text = failure_text(report)
+    if text is None:
+        out.write("\nOK: no violations, converged\n")
+        return EXIT_OK
+    # A failing report always has a violation: not converging means I6 violations.
+    first = report.violations[0]
+    out.write(f"\nFAILED: {text}\n")
+    out.write(f"first violation: {first}\n")
+    key = getattr(first, "key", None)
+    if isinstance(key, DoneLedgerKey):
+        out.write(f"  key:             {key!r}\n")
+        out.write(f"  ledger at end:   {format_record(sim.ledger.get_record(key))}\n")
+        out.write(f"  oracle at end:   {format_record(sim.oracle.expected_state(key))}\n")
+    return EXIT_FAILURES
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``gossip-sim`` and ``python -m gossip_model.sim``; returns the exit code."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if args.command == "sweep":
+        return _sweep(args, sys.stdout, sys.stderr)
+    return _replay(args, sys.stdout)
