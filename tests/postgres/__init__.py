@@ -1,0 +1,1 @@
+"""PostgreSQL backend tests (backends.md DT-1..DT-9); all marked ``postgres``."""
