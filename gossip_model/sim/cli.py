@@ -34,6 +34,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import shlex
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -41,9 +42,11 @@ from typing import IO, Any, NoReturn
 
 from gossip_model.inmemory import PendingWriteId
 from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerKey
+from gossip_model.sim.backends import DEFAULT_LEDGER, check_ledger_name, is_shared, open_ledger
 from gossip_model.sim.context import SimContext
 from gossip_model.sim.events import DoneLedgerSimEvent, GetOk
 from gossip_model.sim.faults import FaultLevel
+from gossip_model.sim.ledger import SimLedger
 from gossip_model.sim.report import (
     SeedResult,
     SweepOutcome,
@@ -52,7 +55,7 @@ from gossip_model.sim.report import (
     sweep_to_json,
 )
 from gossip_model.sim.runner import DoneLedgerSim
-from gossip_model.sim.sweep import DEFAULT_LEDGER, SweepConfig, failure_text, make_ledger
+from gossip_model.sim.sweep import SweepConfig, failure_text
 from gossip_model.sim.trace import TraceEntry
 from gossip_model.sim.violations import format_record
 
@@ -121,8 +124,8 @@ def _shard(text: str) -> tuple[int, int]:
 
 def _ledger(text: str) -> str:
     try:
-        make_ledger(text)
-    except (KeyError, ValueError) as exc:
+        check_ledger_name(text)
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
 
@@ -152,7 +155,16 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="BATCHES",
         help="run the swizzle-clog runner with BATCHES batches instead of the two-phase run",
     )
-    parser.add_argument("--ledger", type=_ledger, default=DEFAULT_LEDGER, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--backend",
+        dest="ledger",
+        type=_ledger,
+        default=DEFAULT_LEDGER,
+        metavar="BACKEND",
+        help="inmemory (default), sqlite (:memory:), sqlite:PATH or postgres:DSN; "
+        "a file or database backend is emptied before each seed and runs one seed at a time",
+    )
+    parser.add_argument("--ledger", dest="ledger", type=_ledger, help=argparse.SUPPRESS)
 
 
 def _build_parser() -> _Parser:
@@ -199,8 +211,10 @@ def replay_command(seed: int, config: SweepConfig) -> str:
         parts.append(f"--liveness-ops {config.liveness_ops}")
     if config.swizzle_batches is not None:
         parts.append(f"--swizzle {config.swizzle_batches}")
-    if config.ledger != DEFAULT_LEDGER:
+    if config.ledger.startswith("planted:"):
         parts.append(f"--ledger {config.ledger}")
+    elif config.ledger != DEFAULT_LEDGER:
+        parts.append(f"--backend {shlex.quote(config.ledger)}")
     return " ".join(parts)
 
 
@@ -247,6 +261,8 @@ def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     config = _config(args)
     seeds = shard_seeds(args.start_seed, args.seeds, args.shard)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if is_shared(config.ledger):
+        jobs = 1  # seeds on one file or database must not interleave
     show_progress = err.isatty()
     started = time.perf_counter()
     results: list[SeedResult] = []
@@ -323,10 +339,17 @@ def _trace_line(entry: TraceEntry, out: IO[str]) -> None:
 
 def _replay(args: argparse.Namespace, out: IO[str]) -> int:
     config = _config(args)
+    with open_ledger(config.ledger) as ledger:
+        return _replay_on(args, config, ledger, out)
+
+
+def _replay_on(
+    args: argparse.Namespace, config: SweepConfig, ledger: SimLedger | None, out: IO[str]
+) -> int:
     trace: list[TraceEntry] = []
     sim = DoneLedgerSim(
         SimContext(args.seed, config.fault_level),
-        make_ledger(config.ledger),
+        ledger,
         tracer=trace.append if args.trace else None,
     )
     out.write(f"gossip-sim {replay_command(args.seed, config)[len(PROG) + 1 :]}\n")

@@ -11,6 +11,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from gossip_model.sim.backends import (
+    DEFAULT_LEDGER,
+    check_ledger_name,
+    open_backend,
+    open_ledger,
+)
 from gossip_model.sim.context import SimContext
 from gossip_model.sim.faults import FaultLevel
 from gossip_model.sim.ledger import SimLedger
@@ -26,27 +32,18 @@ __all__ = [
     "run_seed_sweep",
 ]
 
-DEFAULT_LEDGER = "inmemory"
-"""Ledger name of the default ``InMemoryDoneLedger``; ``planted:NAME`` selects a planted bug."""
-
 SeedRunner = Callable[[int], DoneLedgerSimReport]
 
 
 def make_ledger(name: str) -> SimLedger | None:
-    """Resolve a ledger name: ``inmemory`` (None: the simulation's default) or ``planted:NAME``.
+    """Resolve a ledger name (``gossip_model.sim.backends``) without a seed's cleanup.
 
-    ``planted:NAME`` is a test aid: it selects one of the planted-bug ledgers
-    of ``gossip_model.sim.planted`` so that a sweep or a replay can show the
-    harness catching it. Unknown names raise ``ValueError``.
+    ``inmemory`` gives None (the simulation's default); ``planted:NAME`` a
+    planted-bug ledger; database names open the database. Unknown names raise
+    ``ValueError``. Sweeps use :func:`open_ledger`, which also closes it.
     """
-    if name == DEFAULT_LEDGER:
-        return None
-    prefix = "planted:"
-    if name.startswith(prefix):
-        from gossip_model.sim.planted import make_planted_ledger
-
-        return make_planted_ledger(name[len(prefix) :])
-    raise ValueError(f"unknown ledger {name!r} (use {DEFAULT_LEDGER!r} or 'planted:NAME')")
+    ledger: SimLedger | None = open_backend(check_ledger_name(name))
+    return ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +62,11 @@ class SweepConfig:
 
     def run(self, seed: int) -> DoneLedgerSimReport:
         """Run one seed on a fresh context, simulation and ledger."""
-        sim = DoneLedgerSim(SimContext(seed, self.fault_level), make_ledger(self.ledger))
-        if self.swizzle_batches is not None:
-            return sim.run_swizzle_clog(self.swizzle_batches)
-        return sim.run(self.ops, self.liveness_ops)
+        with open_ledger(self.ledger) as ledger:
+            sim = DoneLedgerSim(SimContext(seed, self.fault_level), ledger)
+            if self.swizzle_batches is not None:
+                return sim.run_swizzle_clog(self.swizzle_batches)
+            return sim.run(self.ops, self.liveness_ops)
 
     def evaluate(self, seed: int) -> SeedResult:
         """``evaluate_seed`` with this configuration (a top-level callable for pools)."""
