@@ -39,10 +39,28 @@ Choices (open points and HYP-16)
 * Open point 11: event labels are the CamelCase names of DLM-10, no prefix;
   HYP-16 depth situations are labelled ``Depth:...`` once per example.
 * HYP-16: submission and commit faults are armed only while the model's
-  counter is 0 (delays likewise), so most commits succeed and state
-  accumulates; ``upsert`` builds and submits a batch in one step (and keeps
-  it in ``batches`` for replays, which exercises I10 idempotence);
-  ``retry_failed_write`` resubmits a payload whose commit failed (ST-11).
+  counter is 0 (delays likewise; compound rules top the delay counter up to
+  what they need and arm one commit fault only at 0), so at most
+  ``FAULT_CAP`` = 2 faults are armed and most commits succeed; ``upsert``
+  builds and submits a batch in one step (and keeps it in ``batches`` for
+  replays, which exercises I10 idempotence); ``retry_failed_write``
+  resubmits a payload whose commit failed (ST-11).
+* HYP-16 depth: Hypothesis's swarm testing disables a random subset of rules
+  per example, so a situation reached only through a chain of several rules
+  is missing from many examples. One-step compound rules therefore reach the
+  depth situations by themselves, each from several rules: (a) NEWEST_FIRST
+  with >= 2 pending in ``delay_then_release_newest``,
+  ``delayed_fault_release_all_newest``, ``delay_one_key_release_newest_each``
+  and ``delay_two_batches_release_newest``; (b) commit fault then a committed
+  retry of the same payload in ``delay_then_release_newest``,
+  ``delayed_fault_release_all_newest`` and ``commit_fault_then_retry``; (c)
+  merges on one key in all of those, which write to the two hot keys
+  (``HOT_SLOTS``, the prefix key among them) or repeatedly to one key.
+* HYP-10/HYP-16: ``teardown`` calls ``target()`` on the number of depth
+  situations reached, before the DLM-9 targets: Hypothesis's targeting phase
+  spends the second half of the budget climbing from the best example of the
+  first target label, so this keeps those examples deep instead of
+  inheriting whatever rule subset maximised the pending queue.
 * The DLM-7 receipt check (I9) is made where results are collected
   (``wait_handle`` and teardown), since an invariant cannot call ``wait``.
 """
@@ -58,10 +76,12 @@ from hypothesis import event, target
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
+    MultipleResults,
     RuleBasedStateMachine,
     consumes,
     initialize,
     invariant,
+    multiple,
     precondition,
     rule,
 )
@@ -119,6 +139,15 @@ from rules.strategies import (
 KIND = InMemoryStoreKind.DONE_LEDGER
 Batch = tuple[DoneLedgerRecord, ...]
 
+FAULT_CAP = 2
+"""HYP-16: at most this many submission or commit faults are armed at once (the
+fault rules arm 1..=2 only while the counter is 0; compound rules arm 1 at 0)."""
+MAX_SUBMIT_ATTEMPTS = FAULT_CAP + 1
+MAX_COMMIT_ATTEMPTS = FAULT_CAP + 1
+HOT_SLOTS = st.integers(0, 1)
+"""HYP-16 (c): compound rules write to the two hot keys (tenant 0, policy 0, slot 0 or
+1; slot 0 is the prefix key), so committed merges pile up on one key."""
+
 
 class DoneLedgerUnderTest(StoreControls, Protocol):
     """The control surface a done ledger needs for this machine (API.md, LED-1..LED-10)."""
@@ -155,6 +184,8 @@ _keys: Bundle[DoneLedgerKey] = Bundle("keys")
 _orders = st.sampled_from(CompletionOrder)
 _records = st.lists(dl_record(_keys), max_size=10)
 _pool_records = st.lists(pool_record(), min_size=1, max_size=10)
+_hot_records = st.lists(dl_record(st.just(PREFIX_KEY)), min_size=2, max_size=3)
+"""Records drawn for a placeholder key and re-keyed by the compound rules (HYP-16)."""
 
 
 class DoneLedgerMachine(RuleBasedStateMachine):
@@ -173,6 +204,7 @@ class DoneLedgerMachine(RuleBasedStateMachine):
         self.ledger: DoneLedgerUnderTest = self.make_ledger()
         self.model: StoreModel[Batch] = StoreModel()
         self.durable: dict[DoneLedgerKey, DoneLedgerRecord] = {}
+        self._snapshot_cache: tuple[object, list[DoneLedgerRecord]] = (None, [])
         self.handle_of: dict[int, HandleLike] = {}
         self.high_water: dict[DoneLedgerKey, tuple[int, int]] = {}
         self.merges: Counter[DoneLedgerKey] = Counter()
@@ -213,6 +245,8 @@ class DoneLedgerMachine(RuleBasedStateMachine):
                             self.depth.add("Depth:three-merges-on-one-key")
                 if app.payload in self.failed_payloads:
                     self.depth.add("Depth:retry-after-commit-fault")
+                    if app.payload in self.retryable:
+                        self.retryable.remove(app.payload)
         self.model.finish(app.op_id, outcome)
         return outcome
 
@@ -282,14 +316,69 @@ class DoneLedgerMachine(RuleBasedStateMachine):
         else:
             self._label("ReleasedCommitFailed")
 
-    def _release_all(self, order: CompletionOrder) -> None:
+    def _release_all(self, order: CompletionOrder) -> dict[int, object]:
+        """LED-7: release every pending op; the predicted outcome of each, by op id."""
         newest = order is CompletionOrder.NEWEST_FIRST
         if newest and len(self.model.queue) >= 2:
             self.depth.add("Depth:newest-first-with-two-pending")
         apps = self.model.release_all(newest)
         agree(f"release_all({order.name})", len(apps), self.ledger.release_all(order))
-        for app in apps:
-            self._applied(app)
+        return {app.op_id: self._applied(app) for app in apps}
+
+    # -- HYP-16 building blocks of the one-step compound rules
+
+    def _accepted(self, batch: Batch) -> SubmittedWrite[Batch]:
+        """Submit until the store accepts (ST-8): every rejection consumes one armed
+        submission fault, and those are capped (at most 2 armed, HYP-16)."""
+        for _ in range(MAX_SUBMIT_ATTEMPTS):
+            written = self._submit(batch)
+            if written is not None:
+                return written
+        raise AssertionError("submission faults kept firing beyond their cap")
+
+    def _delay(self, n: int) -> None:
+        """LED-2: top ``delay_next`` up to ``n`` (never beyond, so delays do not pile up)."""
+        missing = n - self.model.delay_next
+        if missing > 0:
+            self.model.delay_next_writes(missing)
+            agree("delay_next_writes returns None", None, self.ledger.delay_next_writes(missing))
+            self._label("FaultConfigured")
+
+    def _arm_commit_fault(self) -> None:
+        """LED-2: arm one commit fault unless one is armed already (HYP-16 cap)."""
+        if self.model.fail_commit == 0:
+            self.model.fail_next_commits(1)
+            agree("fail_next_commits returns None", None, self.ledger.fail_next_commits(1))
+            self._label("FaultConfigured")
+
+    def _apply_now(self, batch: Batch) -> tuple[SubmittedWrite[Batch], object]:
+        """Submit ``batch`` and, if it was delayed, release exactly that op (LED-6);
+        returns the write and its predicted outcome."""
+        written = self._accepted(batch)
+        if written.op_id in self.model.payloads:
+            self._release_specific(written.op_id)
+        return written, self.model.results[written.op_id]
+
+    def _until_committed(self, batch: Batch) -> list[SubmittedWrite[Batch]]:
+        """ST-11: resubmit the same payload until it commits; each failure consumes
+        one armed commit fault, which are capped, so this ends."""
+        writes: list[SubmittedWrite[Batch]] = []
+        for _ in range(MAX_COMMIT_ATTEMPTS):
+            written, outcome = self._apply_now(batch)
+            writes.append(written)
+            if isinstance(outcome, DoneLedgerCommitReceipt):
+                return writes
+        raise AssertionError("commit faults kept firing beyond their cap")
+
+    def _model_snapshot(self) -> list[DoneLedgerRecord]:
+        """``snapshot_of(self.durable)``, computed once per model state: every apply
+        replaces the durable map (``apply_done_batch`` never mutates it), so the
+        per-step invariant stays cheap (HYP-8)."""
+        durable, snapshot = self._snapshot_cache
+        if durable is not self.durable:
+            snapshot = snapshot_of(self.durable)
+            self._snapshot_cache = (self.durable, snapshot)
+        return snapshot
 
     def _batch_get(self, tenant: TenantId, policy: PolicyHash, slots: Sequence[int]) -> None:
         ovids = [DLM_OVIDS[s] for s in slots]
@@ -423,6 +512,110 @@ class DoneLedgerMachine(RuleBasedStateMachine):
         (the oldest such payload; a new op with a new id)."""
         self._submit(self.retryable.pop(0))
 
+    # -- HYP-16 one-step compound rules (each reaches depth situations by itself)
+
+    def _delayed_writes(
+        self, key: DoneLedgerKey, records: Sequence[DoneLedgerRecord]
+    ) -> list[SubmittedWrite[Batch]]:
+        """Delay one single-record write per record, all for ``key`` (LED-2, LED-3)."""
+        self._delay(len(records))
+        return [self._accepted((dataclasses.replace(r, key=key),)) for r in records]
+
+    def _retry_failed(
+        self, writes: Sequence[SubmittedWrite[Batch]]
+    ) -> list[SubmittedWrite[Batch]]:
+        """ST-11: resubmit the payload of every write whose apply failed, until it commits."""
+        return [
+            retry
+            for w in writes
+            if not isinstance(self.model.results[w.op_id], DoneLedgerCommitReceipt)
+            for retry in self._until_committed(w.payload)
+        ]
+
+    @rule(target=handles, slot=HOT_SLOTS, records=_hot_records)
+    @guarded
+    def delay_then_release_newest(
+        self, slot: int, records: list[DoneLedgerRecord]
+    ) -> MultipleResults[SubmittedWrite[Batch]]:
+        """HYP-16 (a)+(b)+(c): delay 2..=3 writes to a hot key, arm one commit fault
+        (only if none is armed), ``release_next(NEWEST_FIRST)`` (LED-5: the newest is
+        applied first and absorbs the fault), release the rest by id (LED-6), then
+        retry every failed payload until it commits (ST-11)."""
+        writes = self._delayed_writes(pool_key(0, 0, slot), records)
+        self._arm_commit_fault()
+        self._release_next(CompletionOrder.NEWEST_FIRST)
+        for w in writes:
+            if w.op_id in self.model.payloads:
+                self._release_specific(w.op_id)
+        return multiple(*writes, *self._retry_failed(writes))
+
+    @rule(target=handles, slot=HOT_SLOTS, records=_hot_records)
+    @guarded
+    def delayed_fault_release_all_newest(
+        self, slot: int, records: list[DoneLedgerRecord]
+    ) -> MultipleResults[SubmittedWrite[Batch]]:
+        """HYP-16 (a)+(b)+(c): as ``delay_then_release_newest`` but released with
+        ``release_all(NEWEST_FIRST)`` (LED-7), which also applies every older pending op."""
+        writes = self._delayed_writes(pool_key(0, 0, slot), records)
+        self._arm_commit_fault()
+        self._release_all(CompletionOrder.NEWEST_FIRST)
+        self._label("ReleasedAll")
+        return multiple(*writes, *self._retry_failed(writes))
+
+    @rule(
+        target=handles,
+        slot=HOT_SLOTS,
+        records=st.lists(dl_record(st.just(PREFIX_KEY)), min_size=1, max_size=3),
+    )
+    @guarded
+    def commit_fault_then_retry(
+        self, slot: int, records: list[DoneLedgerRecord]
+    ) -> MultipleResults[SubmittedWrite[Batch]]:
+        """HYP-16 (b)+(c), ST-11: arm one commit fault (only if none is armed), apply a
+        batch for a hot key at once (released by id if delayed): it fails with
+        ``InjectedCommitFailure`` and stays invisible (I4); the same payload is then
+        resubmitted until it commits."""
+        key = pool_key(0, 0, slot)
+        self._arm_commit_fault()
+        return multiple(
+            *self._until_committed(tuple(dataclasses.replace(r, key=key) for r in records))
+        )
+
+    @rule(
+        target=handles,
+        key=keys,
+        records=st.lists(dl_record(st.just(PREFIX_KEY)), min_size=3, max_size=4),
+    )
+    @guarded
+    def delay_one_key_release_newest_each(
+        self, key: DoneLedgerKey, records: list[DoneLedgerRecord]
+    ) -> MultipleResults[SubmittedWrite[Batch]]:
+        """HYP-16 (a)+(c): delay 3..=4 single-record writes to one key from ``keys``
+        and release them one at a time with ``release_next(NEWEST_FIRST)`` (LED-5):
+        merges applied newest first, each predicted (LED-4, LED-12, I1, I2)."""
+        writes = self._delayed_writes(key, records)
+        while any(w.op_id in self.model.payloads for w in writes):
+            self._release_next(CompletionOrder.NEWEST_FIRST)
+        return multiple(*writes)
+
+    @rule(first=batches, second=batches, all_at_once=st.booleans())
+    @guarded
+    def delay_two_batches_release_newest(
+        self, first: Batch, second: Batch, all_at_once: bool
+    ) -> None:
+        """HYP-16 (a): delay two batches from ``batches`` (resubmissions, I10), then
+        ``release_all(NEWEST_FIRST)`` (LED-7) or ``release_next(NEWEST_FIRST)`` and
+        the older one by id (LED-5, LED-6)."""
+        self._delay(2)
+        older = self._accepted(first)
+        self._accepted(second)
+        if all_at_once:
+            self._release_all(CompletionOrder.NEWEST_FIRST)
+            self._label("ReleasedAll")
+        else:
+            self._release_next(CompletionOrder.NEWEST_FIRST)
+            self._release_specific(older.op_id)
+
     # -- handles and releases
 
     @rule(w=handles)
@@ -519,7 +712,7 @@ class DoneLedgerMachine(RuleBasedStateMachine):
     @guarded
     def read_snapshot(self) -> None:
         """DL-12 ``snapshot`` in (tenant, policy, ovid) byte order."""
-        agree("snapshot()", snapshot_of(self.durable), self.ledger.snapshot())
+        agree("snapshot()", self._model_snapshot(), self.ledger.snapshot())
         self._label("GetOk")
 
     @rule(tenant_ix=dl_tenants, policy_ix=dl_policies)
@@ -542,7 +735,7 @@ class DoneLedgerMachine(RuleBasedStateMachine):
     @guarded
     def durable_matches_oracle(self) -> None:
         """I3, I5, I6, I7 at every step; no pending write is visible."""
-        agree("snapshot() vs model", snapshot_of(self.durable), self.ledger.snapshot())
+        agree("snapshot() vs model", self._model_snapshot(), self.ledger.snapshot())
 
     @invariant()
     @guarded
@@ -576,6 +769,8 @@ class DoneLedgerMachine(RuleBasedStateMachine):
         agree("snapshot() after the drain (I6)", snapshot_of(self.durable), self.ledger.snapshot())
         for label in sorted(self.depth):
             self._label(label)
+        # HYP-16: first, so the targeting phase climbs from the deepest example found.
+        target(float(len(self.depth)), label="depth situations reached")
         target(float(self.model.max_queue), label="largest pending queue")
         target(float(self.commit_failures), label="commit failures seen")
 

@@ -33,8 +33,22 @@ Choices (open points and HYP-16)
 * Open point 11: event labels are exactly those of FSM-11; HYP-16 depth
   situations are labelled ``Depth:...`` once per example from ``teardown``.
 * HYP-16: faults are armed only while the model's counter is 0 (delays
-  likewise); ``upsert_chain`` and ``upsert_resend`` build and submit in one
-  step (keys drawn from a sub-pool so that merges are frequent).
+  likewise; compound rules only top the delay counter up to what they need),
+  so at most ``FAULT_CAP`` = 2 are armed; ``upsert_chain`` and
+  ``upsert_resend`` build and submit in one step (keys drawn from a sub-pool
+  so that merges are frequent).
+* HYP-16 depth: swarm testing disables a random subset of rules per example,
+  so each depth situation is reached by several one-step compound rules on
+  their own: (d) a full chain committed after a delayed release in
+  ``delay_chain_then_release`` (by id), ``delay_chain_and_resend_newest_first``
+  (NEWEST_FIRST, then by id) and ``delay_full_chain_release_all``
+  (``release_all``); (e) an orphan or conflicting batch aborted in all three
+  and in ``upsert_orphan`` / ``upsert_conflicting``. A chain whose apply hit
+  an injected commit fault is submitted delayed and released again until it
+  is applied (ST-11; the faults are capped, so this ends).
+* HYP-10/HYP-16: ``teardown`` calls ``target()`` on the number of depth
+  situations reached before the FSM-10 targets, so the targeting phase climbs
+  from a deep example (see ``rules.done_ledger``).
 * ``batch_orphan_occurrence`` also carries ``f`` itself when the orphan stays
   in ``f``'s tenant (the batch then holds *a* finding, just not the parent),
   so a store that only checks "some parent is in the batch" is caught.
@@ -151,6 +165,11 @@ from rules.strategies import (
 )
 
 KIND = InMemoryStoreKind.FINDINGS
+FAULT_CAP = 2
+"""HYP-16: at most this many submission or commit faults are armed at once (the
+fault rules arm 1..=2 only while the counter is 0)."""
+MAX_SUBMIT_ATTEMPTS = FAULT_CAP + 1
+MAX_COMMIT_ATTEMPTS = FAULT_CAP + 2
 ABORT_KINDS = (
     MissingFinding,
     MissingOccurrence,
@@ -260,6 +279,7 @@ class FindingsSinkMachine(RuleBasedStateMachine):
         self.sink: FindingsSinkUnderTest = self.make_sink()
         self.model: StoreModel[FindingsUpsertBatch] = StoreModel()
         self.durable = FindingsState()
+        self._model_snapshot_cache: tuple[FindingsState | None, Snapshots] = (None, ([], [], []))
         self.finding_of: dict[OccurrenceKey, FindingRecord] = {}
         self.occurrence_of: dict[ObservationKey, OccurrenceRecord] = {}
         self.committed_findings: set[FindingKey] = set()
@@ -292,11 +312,18 @@ class FindingsSinkMachine(RuleBasedStateMachine):
         )
 
     def _model_snapshots(self) -> Snapshots:
-        return (
-            self.durable.findings_snapshot(),
-            self.durable.occurrences_snapshot(),
-            self.durable.observations_snapshot(),
-        )
+        """The model's three snapshots, computed once per model state (states are
+        immutable and replaced on every commit, FSM-2), so the per-step invariant
+        stays cheap (HYP-8)."""
+        state, snapshots = self._model_snapshot_cache
+        if state is not self.durable:
+            snapshots = (
+                self.durable.findings_snapshot(),
+                self.durable.occurrences_snapshot(),
+                self.durable.observations_snapshot(),
+            )
+            self._model_snapshot_cache = (self.durable, snapshots)
+        return snapshots
 
     def _register(self, o: OccurrenceRecord, f: FindingRecord) -> None:
         self.finding_of[occurrence_key(o)] = f
@@ -436,11 +463,53 @@ class FindingsSinkMachine(RuleBasedStateMachine):
             self._label("Released")
             self._check_unchanged(before, op_id)
 
-    def _release_all(self, order: CompletionOrder) -> None:
+    def _release_all(self, order: CompletionOrder) -> dict[int, object]:
+        """LED-7: release every pending op; the predicted outcome of each, by op id."""
         apps = self.model.release_all(order is CompletionOrder.NEWEST_FIRST)
-        for app in apps:
-            self._applied(app, released=True)
+        outcomes = {app.op_id: self._applied(app, released=True) for app in apps}
         agree(f"release_all({order.name})", len(apps), self.sink.release_all(order))
+        return outcomes
+
+    # -- HYP-16 building blocks of the one-step compound rules
+
+    def _accepted(self, batch: FindingsUpsertBatch) -> SubmittedWrite[FindingsUpsertBatch]:
+        """Submit a batch that passes the pre-submit checks until the store accepts it
+        (ST-8): every rejection consumes one armed submission fault (capped, HYP-16)."""
+        agree("pre-submit check of a compound rule's batch", None, presubmit_error(batch))
+        for _ in range(MAX_SUBMIT_ATTEMPTS):
+            written = self._submit(batch)
+            if written is not None:
+                return written
+        raise AssertionError("submission faults kept firing beyond their cap")
+
+    def _delay(self, n: int) -> None:
+        """Top ``delay_next`` up to ``n`` (never beyond, so delays do not pile up)."""
+        missing = n - self.model.delay_next
+        if missing > 0:
+            self.model.delay_next_writes(missing)
+            agree("delay_next_writes returns None", None, self.sink.delay_next_writes(missing))
+            self._label("FaultConfigured")
+
+    def _apply_now(self, batch: FindingsUpsertBatch) -> object:
+        """Submit and, if delayed, release exactly that op by id; the predicted outcome."""
+        written = self._accepted(batch)
+        if written.op_id in self.model.payloads:
+            self._release_specific(written.op_id)
+        return self.model.results[written.op_id]
+
+    def _released_until_done(self, written: SubmittedWrite[FindingsUpsertBatch]) -> object:
+        """Release a delayed write by id (LED-6); while its apply fails on an injected
+        commit fault, submit the same payload delayed again and release it (ST-11).
+        Commit faults are capped, so this ends; the last predicted outcome."""
+        for _ in range(MAX_COMMIT_ATTEMPTS):
+            if written.op_id in self.model.payloads:
+                self._release_specific(written.op_id)
+            outcome = self.model.results[written.op_id]
+            if not isinstance(outcome, InjectedCommitFailure):
+                return outcome
+            self._delay(1)
+            written = self._accepted(written.payload)
+        raise AssertionError("commit faults kept firing beyond their cap")
 
     # -- initialize: the findings analogue of PT-7 (FSM-5)
 
@@ -887,6 +956,117 @@ class FindingsSinkMachine(RuleBasedStateMachine):
         self._submit(batch)
         return batch
 
+    # -- HYP-16 one-step compound rules (each reaches a depth situation by itself)
+
+    @rule(
+        target=observations,
+        tenant=fs_tenants,
+        item=st.integers(0, 1),
+        version=st.integers(0, 1),
+        policy=fs_policies,
+        seen_at=fs_seen_at,
+        location=fs_locations,
+        layer=st.sampled_from(("finding", "occurrence", "observation")),
+    )
+    @guarded
+    def delay_chain_then_release(
+        self,
+        tenant: int,
+        item: int,
+        version: int,
+        policy: int,
+        seen_at: int,
+        location: int,
+        layer: str,
+    ) -> ObservationRecord:
+        """HYP-16 (d)+(e): build a full chain from the ``upsert_chain`` sub-pool, submit
+        it delayed, release it by id (LED-6) and, after an injected commit fault, again
+        until it is applied (ST-11); it commits unless a stored twin conflicts. Then a
+        stored-form twin at ``layer`` is applied alone: a ``*Conflict`` abort that
+        changes nothing, since the chain is durable (FSM-6)."""
+        f, o, b = chain_records(
+            FS_TENANTS[tenant], FS_ITEMS[item], FS_RULES[0], FS_SECRETS[0], FS_VERSIONS[version],
+            0, 1, FS_POLICIES[policy], FS_OVIDS[0], seen_at, FS_LOCATIONS[location],
+        )  # fmt: skip
+        self._register(o, f)
+        self._register_observation(b, o)
+        self._delay(1)
+        chain = FindingsUpsertBatch(findings=(f,), occurrences=(o,), observations=(b,))
+        self._released_until_done(self._accepted(chain))
+        if layer == "finding":
+            twin = self._conflicting_finding(f, 1, False)
+        elif layer == "occurrence":
+            twin = self._conflicting_occurrence(o, 1, False)
+        else:
+            twin = self._conflicting_observation(b, 1, False)
+        self._apply_now(twin)
+        return b
+
+    @rule(
+        target=observations,
+        tenant=fs_tenants,
+        item=st.integers(0, 1),
+        version=st.integers(0, 1),
+        policy=fs_policies,
+        delta=st.sampled_from((-1, 0, 1)),
+        run=fs_small,
+        location=fs_locations,
+    )
+    @guarded
+    def delay_chain_and_resend_newest_first(
+        self,
+        tenant: int,
+        item: int,
+        version: int,
+        policy: int,
+        delta: int,
+        run: int,
+        location: int,
+    ) -> ObservationRecord:
+        """HYP-16 (d)+(e): delay a full chain and then a child batch (the chain's finding
+        and a re-send of its observation, without the occurrence), then
+        ``release_next(NEWEST_FIRST)``: the child is applied before its parent's batch
+        and aborts with ``MissingOccurrence`` unless the occurrence is already durable
+        (FSM-6: state unchanged, the finding included). Then the chain is released by
+        id (retried after a commit fault) and an aborted child is applied again (now
+        it merges, FSM-9)."""
+        f, o, b = chain_records(
+            FS_TENANTS[tenant], FS_ITEMS[item], FS_RULES[0], FS_SECRETS[0], FS_VERSIONS[version],
+            0, 1, FS_POLICIES[policy], FS_OVIDS[0], 3, None,
+        )  # fmt: skip
+        self._register(o, f)
+        self._register_observation(b, o)
+        resend = self._resend(b, delta, run, FS_LOCATIONS[location])
+        self._delay(2)
+        chain = self._accepted(
+            FindingsUpsertBatch(findings=(f,), occurrences=(o,), observations=(b,))
+        )
+        child = self._accepted(FindingsUpsertBatch(findings=(f,), observations=(resend,)))
+        self._release_next(CompletionOrder.NEWEST_FIRST)
+        self._released_until_done(chain)
+        if not isinstance(self.model.results[child.op_id], FindingsCommitReceipt):
+            self._apply_now(child.payload)
+        return resend
+
+    @rule(leaf=observations, cross_tenant=st.booleans())
+    @guarded
+    def delay_full_chain_release_all(self, leaf: ObservationRecord, cross_tenant: bool) -> None:
+        """HYP-16 (d)+(e): the leaf's full ancestry as one batch (``batch_chain`` shape
+        ``full``) and an orphan observation under the leaf's occurrence id (or its
+        other tenant), both delayed, then ``release_all(OLDEST_FIRST)`` (LED-7): the
+        orphan aborts with ``MissingOccurrence``; the chain, after an injected commit
+        fault, is released by id again until applied (ST-11)."""
+        o = self.occurrence_of[observation_key(leaf)]
+        f = self.finding_of[occurrence_key(o)]
+        self._delay(2)
+        written = self._accepted(
+            FindingsUpsertBatch(findings=(f,), occurrences=(o,), observations=(leaf,))
+        )
+        self._accepted(self._orphan_observation(o, cross_tenant, leaf.policy_hash, leaf.ovid_hash))
+        self._release_all(CompletionOrder.OLDEST_FIRST)
+        self._label("ReleasedAll")
+        self._released_until_done(written)
+
     # -- handles and releases
 
     @rule(w=handles)
@@ -1068,6 +1248,8 @@ class FindingsSinkMachine(RuleBasedStateMachine):
         self.aborted_batches_leave_no_trace()
         for label in sorted(self.depth):
             self._label(label)
+        # HYP-16: first, so the targeting phase climbs from the deepest example found.
+        target(float(len(self.depth)), label="depth situations reached")
         target(float(self.model.max_queue), label="largest pending queue")
         target(float(self.aborted_batches), label="aborted batches")
 

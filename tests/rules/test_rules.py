@@ -10,6 +10,8 @@ set here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -29,16 +31,6 @@ TestFindingsSinkMachine.settings = settings(
     FindingsSinkMachine.TestCase.settings, stateful_step_count=STEP_COUNT
 )
 
-
-LABEL_SETTINGS = settings(
-    max_examples=30,
-    stateful_step_count=STEP_COUNT,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
-"""Explicit and deterministic: the label tests must not depend on the profile."""
 
 DLM_10_LABELS = {
     "UpsertCommitted",
@@ -76,19 +68,65 @@ FSM_11_LABELS = {
 }
 
 
-def test_done_ledger_machine_sees_all_ten_event_kinds() -> None:
-    """DLM-10: over a short derandomized run every one of the ten labels fires."""
-    seen: set[str] = set()
-    run_state_machine_as_test(
-        lambda: DoneLedgerMachine(recorder=seen.add), settings=LABEL_SETTINGS
-    )
-    assert seen >= DLM_10_LABELS, f"never labelled: {sorted(DLM_10_LABELS - seen)}"
+DEPTH_SETTINGS = settings(
+    max_examples=100,
+    stateful_step_count=STEP_COUNT,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+"""HYP-16: the derandomized ``ci`` run (100 examples of 150 steps), fixed here so the
+depth figures do not move with the local profile."""
+
+DONE_LEDGER_DEPTH = {
+    "Depth:newest-first-with-two-pending",  # (a)
+    "Depth:retry-after-commit-fault",  # (b)
+    "Depth:three-merges-on-one-key",  # (c)
+}
+FINDINGS_DEPTH = {
+    "Depth:chain-committed-after-delayed-release",  # (d)
+    "Depth:orphan-or-conflict-aborted",  # (e)
+}
+MIN_DEPTH_SHARE = 0.30
 
 
-def test_findings_machine_sees_every_outcome_label() -> None:
-    """FSM-11: over a short derandomized run every outcome label fires."""
-    seen: set[str] = set()
+def _run_recording(machine: type[Any], run_settings: settings) -> list[set[str]]:
+    """Run ``machine`` and return the set of labels each example produced."""
+    examples: list[set[str]] = []
+    current: set[str] = set()
+
+    class Recording(machine):  # type: ignore[misc, valid-type]
+        def teardown(self) -> None:
+            nonlocal current
+            super().teardown()
+            examples.append(current)
+            current = set()
+
     run_state_machine_as_test(
-        lambda: FindingsSinkMachine(recorder=seen.add), settings=LABEL_SETTINGS
+        lambda: Recording(recorder=lambda label: current.add(label)), settings=run_settings
     )
-    assert seen >= FSM_11_LABELS, f"never labelled: {sorted(FSM_11_LABELS - seen)}"
+    return examples
+
+
+def _assert_labels_and_depth(examples: list[set[str]], labels: set[str], depth: set[str]) -> None:
+    seen = set().union(*examples)
+    assert seen >= labels, f"never labelled: {sorted(labels - seen)}"
+    assert len(examples) >= 50, f"only {len(examples)} examples ran"
+    shares = {name: sum(name in ex for ex in examples) / len(examples) for name in depth}
+    shallow = {name: round(share, 2) for name, share in shares.items() if share < MIN_DEPTH_SHARE}
+    assert not shallow, f"depth situations below {MIN_DEPTH_SHARE:.0%} of examples: {shallow}"
+
+
+def test_done_ledger_machine_labels_and_depth() -> None:
+    """DLM-10 and HYP-16 (a)-(c): every event kind fires, and each depth situation
+    occurs in at least 30% of the derandomized examples."""
+    examples = _run_recording(DoneLedgerMachine, DEPTH_SETTINGS)
+    _assert_labels_and_depth(examples, DLM_10_LABELS, DONE_LEDGER_DEPTH)
+
+
+def test_findings_machine_labels_and_depth() -> None:
+    """FSM-11 and HYP-16 (d)-(e): every outcome label fires, and each depth situation
+    occurs in at least 30% of the derandomized examples."""
+    examples = _run_recording(FindingsSinkMachine, DEPTH_SETTINGS)
+    _assert_labels_and_depth(examples, FSM_11_LABELS, FINDINGS_DEPTH)
