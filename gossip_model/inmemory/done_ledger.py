@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gossip_model.identity import OvidHash, PolicyHash, TenantId
+from gossip_model.inmemory.arguments import check_arg, records_arg
 from gossip_model.inmemory.errors import InMemoryStoreKind
 from gossip_model.inmemory.store import (
     FaultCounters,
@@ -182,26 +183,11 @@ _BACKEND = DoneLedgerBackend()
 
 
 def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    if not isinstance(value, expected):
-        raise TypeError(
-            f"InMemoryDoneLedger.{method}: {name} must be {expected.__name__}, "
-            f"got {type(value).__name__} (TH-6)"
-        )
+    check_arg("InMemoryDoneLedger", method, name, value, expected)
 
 
 def _records_payload(records: Iterable[DoneLedgerRecord]) -> DoneLedgerPayload:
-    if isinstance(records, DoneLedgerRecord):
-        raise TypeError(
-            "InMemoryDoneLedger.batch_upsert: records must be an iterable of DoneLedgerRecord, "
-            "got a single DoneLedgerRecord (wrap it in a list) (TH-6)"
-        )
-    payload = tuple(records)
-    for index, record in enumerate(payload):
-        if not isinstance(record, DoneLedgerRecord):
-            raise TypeError(
-                f"InMemoryDoneLedger.batch_upsert: records[{index}] must be DoneLedgerRecord, "
-                f"got {type(record).__name__} (TH-6)"
-            )
+    payload = records_arg("InMemoryDoneLedger", records)
     return payload
 
 

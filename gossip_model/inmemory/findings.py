@@ -27,6 +27,7 @@ Choices (documented as the spec asks):
 from __future__ import annotations
 
 from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
+from gossip_model.inmemory.arguments import check_arg
 from gossip_model.inmemory.errors import (
     BatchValidation,
     FindingConflict,
@@ -257,11 +258,7 @@ _BACKEND = FindingsBackend()
 
 
 def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    if not isinstance(value, expected):
-        raise TypeError(
-            f"InMemoryFindingsSink.{method}: {name} must be {expected.__name__}, "
-            f"got {type(value).__name__} (TH-6)"
-        )
+    check_arg("InMemoryFindingsSink", method, name, value, expected)
 
 
 # --- public facade -----------------------------------------------------------------

@@ -44,6 +44,7 @@ from typing import Any, Self
 from gossip_model.db.encoding import DONE_COLUMNS, decode_done_row, encode_done_row
 from gossip_model.db.errors import BatchTooLarge, CorruptRow, ValueOutOfRange
 from gossip_model.identity import OvidHash, PolicyHash, TenantId
+from gossip_model.inmemory.arguments import check_arg, records_arg
 from gossip_model.inmemory.done_ledger import DoneLedgerPayload, validate_and_fold
 from gossip_model.inmemory.errors import InMemoryStoreKind
 from gossip_model.inmemory.store import (
@@ -183,26 +184,11 @@ class PgDoneLedgerBackend(StoreBackend[PgConnection, DoneLedgerPayload, DoneLedg
 
 
 def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    if not isinstance(value, expected):
-        raise TypeError(
-            f"PostgresDoneLedger.{method}: {name} must be {expected.__name__}, "
-            f"got {type(value).__name__} (TH-6)"
-        )
+    check_arg("PostgresDoneLedger", method, name, value, expected)
 
 
 def _records_payload(records: Iterable[DoneLedgerRecord]) -> DoneLedgerPayload:
-    if isinstance(records, DoneLedgerRecord):
-        raise TypeError(
-            "PostgresDoneLedger.batch_upsert: records must be an iterable of DoneLedgerRecord, "
-            "got a single DoneLedgerRecord (wrap it in a list) (TH-6)"
-        )
-    payload = tuple(records)
-    for index, record in enumerate(payload):
-        if not isinstance(record, DoneLedgerRecord):
-            raise TypeError(
-                f"PostgresDoneLedger.batch_upsert: records[{index}] must be DoneLedgerRecord, "
-                f"got {type(record).__name__} (TH-6)"
-            )
+    payload = records_arg("PostgresDoneLedger", records)
     if len(payload) > RECOMMENDED_MAX_BATCH_SIZE:
         raise BatchTooLarge(KIND, "batch_upsert", len(payload), RECOMMENDED_MAX_BATCH_SIZE)
     return payload

@@ -69,6 +69,7 @@ from gossip_model.db.encoding import (
 from gossip_model.db.errors import BatchTooLarge
 from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
 from gossip_model.inmemory import findings as inmemory_findings
+from gossip_model.inmemory.arguments import check_arg
 from gossip_model.inmemory.errors import (
     FindingConflict,
     InMemoryPersistenceError,
@@ -500,11 +501,7 @@ def _counts(conn: Connection) -> DurableFindingsCounts:
 
 
 def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    if not isinstance(value, expected):
-        raise TypeError(
-            f"PostgresFindingsSink.{method}: {name} must be {expected.__name__}, "
-            f"got {type(value).__name__} (TH-6)"
-        )
+    check_arg("PostgresFindingsSink", method, name, value, expected)
 
 
 # --- public facade ---------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from typing import Any
 from gossip_model.db.encoding import DONE_COLUMNS, decode_done_row, encode_done_row
 from gossip_model.db.errors import BatchTooLarge, CorruptRow
 from gossip_model.identity import OvidHash, PolicyHash, TenantId
+from gossip_model.inmemory.arguments import check_arg, ovids_arg, records_arg
 from gossip_model.inmemory.done_ledger import DoneLedgerPayload, validate_and_fold
 from gossip_model.inmemory.errors import InMemoryStoreKind
 from gossip_model.inmemory.store import (
@@ -63,7 +64,6 @@ from gossip_model.persistence.done_ledger import (
     DoneLedgerKey,
     DoneLedgerRecord,
 )
-from gossip_model.sqlite.arguments import check_arg, ovids_arg, records_arg
 from gossip_model.sqlite.connection import MEMORY, SqliteDatabase, Transaction
 from gossip_model.sqlite.migrate import DONE_LEDGER_SCHEMA, open_database
 

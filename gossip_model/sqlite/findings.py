@@ -62,6 +62,7 @@ from gossip_model.db.encoding import (
 )
 from gossip_model.db.errors import BatchTooLarge
 from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
+from gossip_model.inmemory.arguments import check_arg
 from gossip_model.inmemory.errors import (
     FindingConflict,
     InMemoryStoreKind,
@@ -92,7 +93,6 @@ from gossip_model.persistence.findings import (
     ObservationRecord,
     OccurrenceRecord,
 )
-from gossip_model.sqlite.arguments import check_arg
 from gossip_model.sqlite.connection import (
     CONSTRAINTS,
     MEMORY,

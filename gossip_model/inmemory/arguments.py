@@ -1,4 +1,4 @@
-"""Argument checks of the SQLite stores, run before the core lock (inmemory.md TH-6).
+"""Argument checks shared by every store, run before the core lock (inmemory.md TH-6).
 
 Type checks only (plus the batch-size limits of DBL-1, DBL-7 and DBF-1, which
 the callers apply right after): a wrong argument raises ``TypeError`` and never
