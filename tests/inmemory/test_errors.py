@@ -13,6 +13,8 @@ from gossip_model.inmemory import (
     FindingConflict,
     InjectedCommitFailure,
     InjectedSubmissionFailure,
+    InMemoryDoneLedger,
+    InMemoryFindingsSink,
     InMemoryPersistenceError,
     InMemoryStoreKind,
     MissingFinding,
@@ -25,6 +27,7 @@ from gossip_model.inmemory import (
 )
 from gossip_model.persistence import (
     Empty,
+    FindingsUpsertBatch,
     InconsistentFindingsCount,
     InconsistentTenant,
     InvalidByte,
@@ -39,7 +42,17 @@ from gossip_model.persistence import (
     ZeroSpanLength,
 )
 
-from .builders import FR, SC, SWF, fill32, key, tenant
+from .builders import (
+    FR,
+    SC,
+    SWF,
+    done_record,
+    fill32,
+    finding_record,
+    full_batch,
+    key,
+    tenant,
+)
 
 DL = InMemoryStoreKind.DONE_LEDGER
 F = InMemoryStoreKind.FINDINGS
@@ -182,3 +195,57 @@ def test_err4_equality_is_by_type_and_fields() -> None:
     assert len({Poisoned(DL), Poisoned(DL), Poisoned(F)}) == 2
     assert not issubclass(TimeoutError, InMemoryPersistenceError)  # ERR-8
     assert (Poisoned(DL) == "x") is False
+
+
+def test_err6_each_exception_comes_from_its_documented_call() -> None:
+    """ERR-6: submit calls raise submission faults, argument errors and (findings sink only)
+    the FS-2/FS-3 ``BatchValidation``; everything decided at apply time, done-ledger
+    validation included, is raised by ``wait()``; controls and releases raise
+    ``TypeError`` / ``ValueError`` for bad arguments."""
+    ledger = InMemoryDoneLedger(auto_complete=False)
+    sink = InMemoryFindingsSink()
+    valid = done_record(1, 2, 3, SC, 1)
+    # The submit call.
+    ledger.fail_next_submissions(1)
+    with pytest.raises(InjectedSubmissionFailure):
+        ledger.batch_upsert([valid])
+    with pytest.raises(TypeError):
+        ledger.batch_upsert([valid, "not a record"])  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        sink.upsert_batch([])  # type: ignore[arg-type]
+    mixed = FindingsUpsertBatch((finding_record(tenant(1), 10), finding_record(tenant(2), 10)))
+    with pytest.raises(BatchValidation) as submit_error:
+        sink.upsert_batch(mixed)
+    assert submit_error.value == BatchValidation(InconsistentTenant())
+    # wait(): done-ledger record validation is NOT a submit error.
+    invalid = ledger.batch_upsert([done_record(1, 2, 4, FR, 1)])
+    with pytest.raises(TimeoutError):
+        invalid.wait(0)
+    assert ledger.release_specific(invalid.op_id) is True
+    with pytest.raises(BatchValidation) as apply_error:
+        invalid.wait(0)
+    assert apply_error.value == BatchValidation(MissingErrorCode(FR))
+    ledger.fail_next_commits(1)
+    faulted = ledger.batch_upsert([valid])
+    assert ledger.release_all(CompletionOrder.OLDEST_FIRST) == 1
+    with pytest.raises(InjectedCommitFailure):
+        faulted.wait(0)
+    with pytest.raises(UnknownOperation) as second_wait:
+        faulted.wait(0)
+    assert second_wait.value == UnknownOperation(DL, faulted.op_id)
+    # wait(): data-integrity errors of the findings sink.
+    _, _, occurrence, observation = full_batch(tenant(1))
+    orphan = sink.upsert_batch(FindingsUpsertBatch(occurrences=(occurrence,)))
+    with pytest.raises(MissingFinding):
+        orphan.wait(0)
+    orphan = sink.upsert_batch(FindingsUpsertBatch(observations=(observation,)))
+    with pytest.raises(MissingOccurrence):
+        orphan.wait(0)
+    # Controls and releases.
+    with pytest.raises(ValueError, match="non-negative"):
+        ledger.fail_next_commits(-1)
+    with pytest.raises(TypeError):
+        ledger.release_next("OLDEST_FIRST")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ledger.release_specific(1)  # type: ignore[arg-type]
+    assert (ledger._core.poisoned, sink._core.poisoned) == (False, False)

@@ -348,6 +348,112 @@ def test_findings_pre_submit_rejection_consumes_nothing() -> None:
         delayed.wait(1)
 
 
+def test_be3_identity_and_tenant_checked_by_upsert_batch_parents_when_applied() -> None:
+    """BE-3 (contracts.md): ``validate_observation_identity()`` and tenant consistency fail
+    in ``upsert_batch`` itself; referential checks run only when the op is applied, against
+    the durable state of that moment, and their error comes from ``wait()``."""
+    sink = InMemoryFindingsSink(auto_complete=False)
+    _, finding, occurrence, observation = full_batch(T1)
+    # Submission time: raised by the call, so no handle and no queued op.
+    with pytest.raises(BatchValidation) as mixed:
+        sink.upsert_batch(FindingsUpsertBatch((finding, finding_record(tenant(2), 10))))
+    assert mixed.value == BatchValidation(InconsistentTenant())
+    with pytest.raises(BatchValidation) as wrong_id:
+        sink.upsert_batch(FindingsUpsertBatch(observations=(tampered(observation),)))
+    assert isinstance(wrong_id.value.source, ObservationIdMismatch)
+    assert sink.pending_count() == 0
+    # Referential checks: orphans are accepted by the call and fail at apply time.
+    orphan_occurrence = sink.upsert_batch(FindingsUpsertBatch(occurrences=(occurrence,)))
+    orphan_observation = sink.upsert_batch(FindingsUpsertBatch(observations=(observation,)))
+    assert sink.pending_ids() == [orphan_occurrence.op_id, orphan_observation.op_id]
+    assert sink.release_all(OLDEST) == 2
+    with pytest.raises(MissingFinding) as no_finding:
+        orphan_occurrence.wait(1)
+    assert no_finding.value == MissingFinding(T1, finding.finding_id, occurrence.occurrence_id)
+    with pytest.raises(MissingOccurrence) as no_occurrence:
+        orphan_observation.wait(1)
+    assert no_occurrence.value == MissingOccurrence(
+        T1, occurrence.occurrence_id, observation.observation_id
+    )
+    assert snapshots(sink) == ([], [], [])
+    # The parent check sees the durable state at apply time, not at submission time:
+    # the child is submitted first but applied after its parents.
+    child = sink.upsert_batch(FindingsUpsertBatch(observations=(observation,)))
+    parents = sink.upsert_batch(FindingsUpsertBatch((finding,), (occurrence,)))
+    assert sink.release_specific(parents.op_id) is True
+    assert sink.release_specific(child.op_id) is True
+    assert child.wait(1) == FindingsCommitReceipt(0, 0, 1)
+    assert parents.wait(1) == FindingsCommitReceipt(1, 1, 0)
+    # Auto-complete mode: the orphan still gets a handle; the error is wait()'s.
+    sink.set_auto_complete(True)
+    stray = occurrence_record(T1, finding_record(T1, 40), 7, 0)
+    handle = sink.upsert_batch(FindingsUpsertBatch(occurrences=(stray,)))
+    with pytest.raises(MissingFinding):
+        handle.wait(0)
+
+
+def test_be4_layer_order_batch_or_durable_parents_all_or_nothing_and_receipt() -> None:
+    """BE-4 (contracts.md): findings, then occurrences, then observations; parents may be
+    in the batch or durable; nothing is written unless everything passed; the receipt is
+    the size of each deduplicated batch map."""
+    sink = InMemoryFindingsSink()
+    batch, finding, occurrence, observation = full_batch(T1)
+    commit(sink, batch)
+    durable = snapshots(sink)
+    forged = FindingRecord(
+        T1,
+        finding.finding_id,
+        StableItemId(fill32(0x99)),
+        finding.rule_fingerprint,
+        finding.secret_hash,
+    )
+    orphan_occurrence = occurrence_record(T1, finding_record(T1, 40), 7, 0)
+    unstored_occurrence = occurrence_record(T1, finding, 99, 0)
+    orphan_observation = observation_record(T1, unstored_occurrence, 3, 4, 1, 1, 1, 1)
+    # Layer order: a finding error beats an occurrence error, which beats an observation
+    # error, whatever else the batch holds.
+    with pytest.raises(FindingConflict) as first:
+        commit(
+            sink,
+            FindingsUpsertBatch((forged,), (orphan_occurrence,), (orphan_observation,)),
+        )
+    assert first.value == FindingConflict(T1, finding.finding_id)
+    with pytest.raises(MissingFinding) as second:
+        commit(sink, FindingsUpsertBatch((), (orphan_occurrence,), (orphan_observation,)))
+    assert second.value.occurrence_id == orphan_occurrence.occurrence_id
+    # All or nothing: valid new records in every layer, plus one observation that conflicts
+    # with the durable row (ovid 41 instead of 4) -> no layer changes.
+    finding2 = finding_record(T1, 40)
+    occurrence2 = occurrence_record(T1, finding2, 7, 0)
+    observation2 = observation_record(T1, occurrence2, 3, 4, 1, 1, 1, 10)
+    clash = observation_record(T1, occurrence, 3, 41, 1, 1, 1, 500)
+    assert clash.observation_id == observation.observation_id
+    with pytest.raises(ObservationConflict):
+        commit(
+            sink,
+            FindingsUpsertBatch((finding2,), (occurrence2,), (observation2, clash)),
+        )
+    assert snapshots(sink) == durable
+    # Batch + durable parents, duplicates deduplicated: findings {finding, finding2},
+    # occurrences {occurrence2} (parent in the batch), observations {observation2 merged
+    # with its later twin, a new one under the durable occurrence}.
+    later2 = observation_record(T1, occurrence2, 3, 4, 2, 2, 2, 20)
+    on_durable = observation_record(T1, occurrence, 5, 4, 1, 1, 1, 10)
+    receipt = commit(
+        sink,
+        FindingsUpsertBatch(
+            (finding, finding2, finding2),
+            (occurrence2, occurrence2),
+            (observation2, later2, on_durable),
+        ),
+    )
+    assert receipt == FindingsCommitReceipt(2, 1, 2)
+    assert sink.durable_counts() == DurableFindingsCounts(2, 2, 3)
+    stored = sink.get_observation(T1, observation2.observation_id)
+    assert stored is not None
+    assert (int(stored.seen_at), int(stored.run_id)) == (20, 2)
+
+
 # --- delayed mode and release orders (ST-14..ST-16 for the sink) ---------------------------
 
 

@@ -8,6 +8,8 @@ waiter is still blocked.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import gc
 import math
 import pickle
 import threading
@@ -30,9 +32,16 @@ from gossip_model.inmemory import (
 from gossip_model.inmemory.done_ledger import DoneLedgerBackend, DoneLedgerRows
 from gossip_model.inmemory.pending import PendingState
 from gossip_model.inmemory.store import FaultCounters, StoreBackend
-from gossip_model.persistence import DoneLedgerCommitReceipt, FindingsUpsertBatch
+from gossip_model.persistence import (
+    CommitHandle,
+    DoneLedgerCommitReceipt,
+    FindingsCommitReceipt,
+    FindingsUpsertBatch,
+    ReadyCommitHandle,
+)
+from gossip_model.persistence import commit as commit_module
 
-from .builders import SC, SWF, done_record, key, ovid, policy, tenant
+from .builders import SC, SWF, done_record, full_batch, key, ovid, policy, tenant
 
 DL = InMemoryStoreKind.DONE_LEDGER
 F = InMemoryStoreKind.FINDINGS
@@ -453,6 +462,91 @@ def test_st17_finishing_twice_applies_once_and_unknown_id_raises() -> None:
     assert info.value == UnknownOperation(DL, PendingWriteId(42))
     assert core.poisoned is False
     assert handle.wait(0) == DoneLedgerCommitReceipt(1, 1, 1)
+
+
+def test_st13_auto_completed_ops_skip_the_queue_and_discarded_handles_do_not_cancel() -> None:
+    """ST-13: an auto-completed op is Finished at once and never queued; its uncollected
+    entry stays in ``ops`` without counting as pending; a discarded Pending handle does
+    not cancel the write; handles have no finaliser."""
+    ledger = InMemoryDoneLedger()
+    core = ledger._core
+    auto_id = ledger.batch_upsert([rec(1)]).op_id  # handle discarded at once
+    gc.collect()
+    assert list(core.order) == []
+    assert core.ops[auto_id].state is PendingState.FINISHED
+    assert (ledger.pending_count(), ledger.pending_ids()) == (0, [])
+    assert ledger.snapshot() == [rec(1)]
+    ledger.delay_next_writes(1)
+    handle = ledger.batch_upsert([rec(2)])
+    pending_id = handle.op_id
+    assert not hasattr(type(handle), "__del__")
+    del handle
+    gc.collect()
+    assert core.ops[pending_id].state is PendingState.PENDING
+    assert ledger.pending_ids() == [pending_id]
+    assert ledger.release_specific(pending_id) is True
+    assert ledger.snapshot() == [rec(1), rec(2)]
+    # Nobody waited: both finished entries are still there (the documented leak).
+    assert auto_id in core.ops
+    assert core.ops[pending_id].state is PendingState.FINISHED
+    assert ledger.pending_count() == 0
+    sink_handle = InMemoryFindingsSink().upsert_batch(FindingsUpsertBatch())
+    assert not hasattr(type(sink_handle), "__del__")
+
+
+def test_ch1_in_memory_handles_are_commit_handles_accepted_before_durable() -> None:
+    """CH-1: both stores' handles satisfy the runtime-checkable ``CommitHandle`` protocol
+    (and are not ``ReadyCommitHandle``s, CH-2); a handle means "accepted", the write is
+    durable once ``wait`` returns the receipt, ``wait`` raises the backend's error;
+    receipts are immutable, printable values; discarding a handle does not cancel."""
+    ledger = InMemoryDoneLedger(auto_complete=False)
+    sink = InMemoryFindingsSink(auto_complete=False)
+    handle = ledger.batch_upsert([rec(1)])
+    sink_handle = sink.upsert_batch(full_batch(tenant(1))[0])
+    for h in (handle, sink_handle):
+        assert isinstance(h, CommitHandle)
+        assert ReadyCommitHandle not in type(h).__mro__
+    assert ledger.snapshot() == []  # accepted, not yet durable
+    with pytest.raises(TimeoutError):
+        handle.wait(0)
+    assert ledger.release_all(OLDEST) == 1
+    assert sink.release_all(OLDEST) == 1
+    receipt = handle.wait(JOIN)
+    assert receipt == one()
+    assert ledger.snapshot() == [rec(1)]
+    assert sink_handle.wait(JOIN) == FindingsCommitReceipt(1, 1, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        receipt.record_count = 5  # type: ignore[misc]
+    assert repr(receipt) == (
+        "DoneLedgerCommitReceipt(record_count=1, scanned_count=1, findings_count=0)"
+    )
+    ledger.fail_next_commits(1)
+    failing = ledger.batch_upsert([rec(2)])
+    ledger.release_all(OLDEST)
+    with pytest.raises(InjectedCommitFailure) as info:
+        failing.wait(JOIN)
+    assert info.value == InjectedCommitFailure(DL)
+    ledger.batch_upsert([rec(3)])  # handle discarded
+    gc.collect()
+    assert ledger.release_all(OLDEST) == 1
+    assert ledger.snapshot() == [rec(1), rec(3)]
+
+
+def test_ch5_page_receipts_are_not_used_by_the_in_memory_stores() -> None:
+    """CH-5 (the part in scope; contracts.md CM-4/CM-5 put the page-commit receipts out of
+    scope): the in-memory stores' handles only ever yield the two item receipts of CH-3
+    and CH-4, and their handles are not the commit module's ``ReadyCommitHandle``."""
+    ledger = InMemoryDoneLedger()
+    sink = InMemoryFindingsSink()
+    ledger_receipt = ledger.batch_upsert([rec(1)]).wait(JOIN)
+    sink_receipt = sink.upsert_batch(full_batch(tenant(1))[0]).wait(JOIN)
+    empty_receipt = sink.upsert_batch(FindingsUpsertBatch()).wait(JOIN)
+    assert type(ledger_receipt) is DoneLedgerCommitReceipt
+    assert type(sink_receipt) is FindingsCommitReceipt
+    assert type(empty_receipt) is FindingsCommitReceipt
+    for handle in (ledger.batch_upsert([]), sink.upsert_batch(FindingsUpsertBatch())):
+        assert type(handle).__module__.startswith("gossip_model.inmemory")
+        assert type(handle).__module__ != commit_module.__name__
 
 
 # --- wait protocol (ST-19..ST-23) ---------------------------------------------------------

@@ -524,6 +524,7 @@ def test_conf_f2_sink_that_accepts_an_orphan_occurrence_is_caught() -> None:
 
 
 def test_conf_f3_sink_that_accepts_an_orphan_observation_is_caught() -> None:
+    """CONF-8 (contracts.md §11): an observation without its occurrence must fail."""
     expect_failure(
         InMemoryDoneLedger(),
         sink_with(upsert_batch=_swallow_orphans("observation")),
@@ -551,8 +552,29 @@ def test_conf_f2_rejected_batch_that_leaves_rows_is_caught() -> None:
     assert "rejected orphan occurrence changed counts" in str(error)
 
 
+def test_conf8_rejected_orphan_observation_that_leaves_rows_is_caught() -> None:
+    """CONF-8 (contracts.md §11): the failure must also leave the durable counts unchanged;
+    a sink that writes a row before failing the orphan observation is caught."""
+
+    def upsert_batch(self: Wrapper, batch: FindingsUpsertBatch) -> Any:
+        if batch.observations and not batch.occurrences:
+            fx = sample_fixture(0x77)
+            self.inner.upsert_batch(FindingsUpsertBatch((fx.finding,))).wait(timeout=1)
+            raise RuntimeError("partial write, then failure")
+        return self.inner.upsert_batch(batch)
+
+    error = expect_failure(
+        InMemoryDoneLedger(),
+        sink_with(upsert_batch=upsert_batch),
+        conf.FindingsInvariant,
+        "findings/missing-occurrence",
+    )
+    assert "rejected orphan observation changed counts" in str(error)
+
+
 def test_conf_f4_observation_resend_that_adds_a_row_is_caught() -> None:
-    """BE-6/CONF-F4: a later ``seen_at`` updates the row, it never adds one."""
+    """BE-6/CONF-F4, CONF-9 (contracts.md §11): the observation re-sent with
+    ``seen_at + 1000`` must leave the observation count unchanged."""
     seen: dict[Any, set[Any]] = {}
 
     def upsert_batch(self: Wrapper, batch: FindingsUpsertBatch) -> Any:
@@ -573,6 +595,10 @@ def test_conf_f4_observation_resend_that_adds_a_row_is_caught() -> None:
         "findings/observation-merge",
     )
     assert "observation count changed" in str(error)
+    # The harness sent one observation twice, the second time 1000 ticks later.
+    [times] = [t for t in seen.values() if len(t) > 1]
+    first, second = sorted(int(t) for t in times)
+    assert second == first + 1000
 
 
 # --- dominance assertion (CONF-DL-A) --------------------------------------------------------

@@ -185,7 +185,7 @@ def test_id20_ovid_inputs_fields() -> None:
 
 
 def test_ready_commit_handle_wait_returns_receipt() -> None:
-    """§12.4 commit.rs, CM-3: ok(receipt).wait() returns the receipt; timeout ignored."""
+    """§12.4 commit.rs, CM-3 / CH-2: ok(receipt).wait() returns the receipt; timeout ignored."""
     receipt = FindingsCommitReceipt(1, 2, 3)
     assert ReadyCommitHandle.ok(receipt).wait() is receipt
     assert ReadyCommitHandle.ok(receipt).wait(timeout=0) is receipt
@@ -195,7 +195,7 @@ def test_ready_commit_handle_wait_returns_receipt() -> None:
 
 
 def test_ready_commit_handle_wait_returns_error() -> None:
-    """§12.4 commit.rs, CM-3: err(error).wait() raises that error immediately."""
+    """§12.4 commit.rs, CM-3 / CH-2: err(error).wait() raises that error immediately."""
     error = InconsistentTenant()
     handle = ReadyCommitHandle.err(error)
     with pytest.raises(InconsistentTenant) as info:

@@ -14,38 +14,62 @@ from typing import Any
 
 import pytest
 
+from gossip_model.db import errors as db_errors
 from gossip_model.db.errors import (
     BatchTooLarge,
     ChecksumMismatch,
+    CorruptedHistoryRecord,
     CorruptRow,
     DatabaseBackendError,
+    SchemaMigrationError,
     ValueOutOfRange,
 )
-from gossip_model.identity import FenceEpoch, LogicalTime, OvidHash
+from gossip_model.identity import FenceEpoch, LogicalTime, OvidHash, StableItemId
 from gossip_model.inmemory import (
     BatchValidation,
     CompletionOrder,
+    FindingConflict,
     InjectedCommitFailure,
+    InMemoryDoneLedger,
+    InMemoryFindingsSink,
+    InMemoryPersistenceError,
     InMemoryStoreKind,
+    MissingFinding,
     MissingOccurrence,
+    ObservationConflict,
+    OccurrenceConflict,
     PendingWriteId,
     Poisoned,
     UnknownOperation,
 )
 from gossip_model.persistence import (
     DoneLedgerCommitReceipt,
+    FindingRecord,
     FindingsCommitReceipt,
     FindingsUpsertBatch,
     OccurrenceRecord,
 )
-from gossip_model.persistence.errors import MissingErrorCode
+from gossip_model.persistence.counts import DurableFindingsCounts
+from gossip_model.persistence.errors import InconsistentTenant, MissingErrorCode
 from gossip_model.sqlite import (
     SqliteDoneLedger,
     SqliteDoneLedgerHandle,
     SqliteFindingsHandle,
     SqliteFindingsSink,
 )
-from tests.inmemory.builders import FR, SC, SWF, done_record, full_batch, policy, tenant
+from tests.inmemory.builders import (
+    FR,
+    SC,
+    SWF,
+    done_record,
+    fill32,
+    finding_record,
+    full_batch,
+    observation_record,
+    occurrence_record,
+    policy,
+    tenant,
+)
 
 from .conftest import JOIN, StatementCounter, connection_of
 
@@ -379,3 +403,244 @@ def test_findings_values_out_of_range(sink: SqliteFindingsSink) -> None:
     with pytest.raises(ValueOutOfRange, match="byte_offset \\+ byte_length of record 1"):
         sink.upsert_batch(FindingsUpsertBatch((finding,), (occurrence, span))).wait(JOIN)
     assert sink.durable_counts().findings == 0
+
+
+# --- errors (DBE-1, DBE-3) ------------------------------------------------------------------
+
+
+def test_dbe1_database_errors_module_hierarchy_equality_and_messages(
+    ledger: SqliteDoneLedger,
+) -> None:
+    """DBE-1: the new exceptions live in ``gossip_model.db.errors``; all but the migration
+    errors are ``InMemoryPersistenceError``s (stored as the op's result, no poisoning);
+    they compare by type and fields and carry the table's messages."""
+    stored = [
+        (
+            BatchTooLarge(F, "upsert_batch", 10001, 10000),
+            "upsert_batch batch of 10001 records exceeds the limit of 10000",
+        ),
+        (
+            ValueOutOfRange(DL, "bytes_scanned", 1, 2**63, 2**63 - 1),
+            f"bytes_scanned of record 1 is {2**63}, above the database limit {2**63 - 1}",
+        ),
+        (
+            DatabaseBackendError(F, "upsert_batch", "SQLITE_BUSY", "findings", None),
+            "findings database upsert_batch failed "
+            "(code SQLITE_BUSY, table findings, constraint None)",
+        ),
+        (
+            CorruptRow(DL, "done_ledger_entries", "status"),
+            "stored done_ledger_entries row is invalid at column status",
+        ),
+    ]
+    migration = [
+        SchemaMigrationError("sqlite", "0001_findings_schema", "apply"),
+        ChecksumMismatch("sqlite", "0001_findings_schema", "checksum"),
+        CorruptedHistoryRecord("sqlite", "0001_findings_schema", "checksum"),
+    ]
+    for error, message in stored:
+        assert type(error).__module__ == "gossip_model.db.errors"
+        assert getattr(db_errors, type(error).__name__) is type(error)
+        assert isinstance(error, InMemoryPersistenceError)
+        assert str(error) == message
+    for migration_error in migration:
+        assert type(migration_error).__module__ == "gossip_model.db.errors"
+        assert isinstance(migration_error, SchemaMigrationError)
+        assert not isinstance(migration_error, InMemoryPersistenceError)
+    assert str(migration[0]) == "sqlite migration 0001_findings_schema failed at apply"
+    # Equality by type and fields.
+    assert BatchTooLarge(F, "upsert_batch", 5, 4) == BatchTooLarge(F, "upsert_batch", 5, 4)
+    assert BatchTooLarge(F, "upsert_batch", 5, 4) != BatchTooLarge(DL, "upsert_batch", 5, 4)
+    assert migration[1] != migration[2]  # same fields, different type
+    assert migration[1] == ChecksumMismatch("sqlite", "0001_findings_schema", "checksum")
+    # A stored database error is the op's result: wait() raises it, nothing poisons.
+    with pytest.raises(ValueOutOfRange):
+        ledger.batch_upsert([done_record(1, 2, 3, SC, 2**63)]).wait(JOIN)
+    assert ledger._core.poisoned is False
+    assert ledger.batch_upsert([rec(1)]).wait(JOIN) == DoneLedgerCommitReceipt(1, 1, 0)
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return call()
+    except InMemoryPersistenceError as error:
+        return error
+
+
+def test_dbe3_integrity_outcomes_are_the_in_memory_exceptions(
+    ledger: SqliteDoneLedger, sink: SqliteFindingsSink
+) -> None:
+    """DBE-3: FindingConflict, OccurrenceConflict, ObservationConflict, MissingFinding,
+    MissingOccurrence and BatchValidation come out of the SQLite stores as the in-memory
+    classes, with the same fields and ERR-4 messages, from the same call."""
+    t = tenant(4)
+    batch, finding, occurrence, observation = full_batch(t)
+    forged_finding = FindingRecord(
+        t,
+        finding.finding_id,
+        StableItemId(fill32(0x99)),
+        finding.rule_fingerprint,
+        finding.secret_hash,
+    )
+    forged_occurrence = OccurrenceRecord(
+        t,
+        occurrence.occurrence_id,
+        finding.finding_id,
+        occurrence.object_version_id,
+        999,
+        occurrence.byte_length,
+    )
+    clash = observation_record(t, occurrence, 3, 41, 1, 1, 1, 10)
+    orphan_occurrence = occurrence_record(t, finding_record(t, 40), 7, 0)
+    orphan_observation = observation_record(t, orphan_occurrence, 3, 4, 1, 1, 1, 1)
+    cases = [
+        (
+            FindingsUpsertBatch((forged_finding,)),
+            FindingConflict(t, finding.finding_id),
+            f"finding conflict for tenant {t!r}, finding {finding.finding_id!r}",
+        ),
+        (
+            FindingsUpsertBatch(occurrences=(forged_occurrence,)),
+            OccurrenceConflict(t, occurrence.occurrence_id),
+            f"occurrence conflict for tenant {t!r}, occurrence {occurrence.occurrence_id!r}",
+        ),
+        (
+            FindingsUpsertBatch(observations=(clash,)),
+            ObservationConflict(t, observation.observation_id),
+            f"observation conflict for tenant {t!r}, observation {observation.observation_id!r}",
+        ),
+        (
+            FindingsUpsertBatch(occurrences=(orphan_occurrence,)),
+            MissingFinding(t, orphan_occurrence.finding_id, orphan_occurrence.occurrence_id),
+            f"occurrence {orphan_occurrence.occurrence_id!r} for tenant {t!r} references "
+            f"missing finding {orphan_occurrence.finding_id!r}",
+        ),
+        (
+            FindingsUpsertBatch(observations=(orphan_observation,)),
+            MissingOccurrence(
+                t, orphan_occurrence.occurrence_id, orphan_observation.observation_id
+            ),
+            f"observation {orphan_observation.observation_id!r} for tenant {t!r} references "
+            f"missing occurrence {orphan_occurrence.occurrence_id!r}",
+        ),
+    ]
+    reference = InMemoryFindingsSink()
+    for store in (reference, sink):
+        assert store.upsert_batch(batch).wait(JOIN) == FindingsCommitReceipt(1, 1, 1)
+    for bad, expected, message in cases:
+        handles = [reference.upsert_batch(bad), sink.upsert_batch(bad)]  # accepted by both
+        want, got = (_outcome(lambda h=h: h.wait(JOIN)) for h in handles)
+        assert want == expected
+        assert type(got) is type(expected)
+        assert got == expected
+        assert str(got) == message == str(want)
+    assert sink.durable_counts() == reference.durable_counts()
+    # BatchValidation: from upsert_batch itself for the sink, from wait() for the ledger.
+    mixed = FindingsUpsertBatch((finding, finding_record(tenant(5), 10)))
+    for store in (reference, sink):
+        with pytest.raises(BatchValidation) as info:
+            store.upsert_batch(mixed)
+        assert type(info.value) is BatchValidation
+        assert info.value == BatchValidation(InconsistentTenant())
+    invalid = done_record(1, 2, 3, FR, 1)
+    for done_store in (InMemoryDoneLedger(), ledger):
+        handle = done_store.batch_upsert([invalid])
+        with pytest.raises(BatchValidation) as info:
+            handle.wait(JOIN)
+        assert type(info.value) is BatchValidation
+        assert info.value == BatchValidation(MissingErrorCode(FR))
+        assert str(info.value) == str(MissingErrorCode(FR))
+
+
+# --- findings apply, row by row (SQ-7) -----------------------------------------------------
+
+
+def _kinds(statements: list[str]) -> list[str]:
+    """``BEGIN IMMEDIATE`` / ``COMMIT`` / ``ROLLBACK`` as is; else the verb and the table."""
+    kinds = []
+    for statement in statements:
+        words = statement.split()
+        if words[0] in ("INSERT", "DELETE"):
+            kinds.append(f"{words[0]} {words[2]}")
+        elif words[0] == "SELECT":
+            kinds.append(f"SELECT {words[words.index('FROM') + 1]}")
+        else:
+            kinds.append(statement.strip())
+    return kinds
+
+
+def test_sq7_findings_apply_row_by_row_in_one_immediate_transaction(
+    sink: SqliteFindingsSink,
+) -> None:
+    """SQ-7: one ``BEGIN IMMEDIATE``; one statement per record, layer by layer in input
+    order; findings and occurrences ``ON CONFLICT ... DO NOTHING`` and, when nothing was
+    inserted, compared with the stored row; one merge upsert per observation, a refused
+    one being ``ObservationConflict``; foreign-key failures name the record being written;
+    any error rolls the whole batch back."""
+    t = tenant(6)
+    _, f1, o1, b1 = full_batch(t, seed=10)
+    _, f2, o2, b2 = full_batch(t, seed=40)
+    batch = FindingsUpsertBatch((f1, f2), (o1, o2), (b1, b2))
+    counter = StatementCounter(connection_of(sink))
+    assert sink.upsert_batch(batch).wait(JOIN) == FindingsCommitReceipt(2, 2, 2)
+    writes = [k for k in _kinds(counter.statements) if not k.startswith("SELECT")]
+    assert writes == [
+        "BEGIN IMMEDIATE",
+        "INSERT findings",
+        "INSERT findings",
+        "INSERT occurrences",
+        "INSERT occurrences",
+        "INSERT observations",
+        "INSERT observations",
+        "COMMIT",
+    ]
+    flat = [" ".join(s.split()) for s in counter.statements]
+    inserts = [s for s in flat if s.startswith("INSERT")]
+    assert all(s.endswith("ON CONFLICT (tenant_id, finding_id) DO NOTHING") for s in inserts[:2])
+    assert all(
+        s.endswith("ON CONFLICT (tenant_id, occurrence_id) DO NOTHING") for s in inserts[2:4]
+    )
+    assert all("ON CONFLICT (tenant_id, observation_id) DO UPDATE" in s for s in inserts[4:])
+    # A replay inserts nothing: each finding and occurrence is compared with its stored row.
+    counter.statements.clear()
+    assert sink.upsert_batch(batch).wait(JOIN) == FindingsCommitReceipt(2, 2, 2)
+    kinds = _kinds(counter.statements)
+    assert kinds.count("SELECT findings") >= 2
+    assert kinds.count("SELECT occurrences") >= 2
+    assert kinds[0] == "BEGIN IMMEDIATE"
+    assert kinds[-1] == "COMMIT"
+    assert kinds.count("BEGIN IMMEDIATE") == 1
+    assert sink.durable_counts().observations == 2
+    # A stored finding with other content: FindingConflict, rolled back, nothing written.
+    forged = FindingRecord(
+        t, f1.finding_id, StableItemId(fill32(0x99)), f1.rule_fingerprint, f1.secret_hash
+    )
+    f3 = finding_record(t, 70)
+    counter.statements.clear()
+    with pytest.raises(FindingConflict):
+        sink.upsert_batch(FindingsUpsertBatch((f3, forged))).wait(JOIN)
+    assert _kinds(counter.statements)[-1] == "ROLLBACK"
+    assert "COMMIT" not in _kinds(counter.statements)
+    assert sink.get_finding(t, f3.finding_id) is None
+    # A refused observation upsert (identity differs: ovid 41) is ObservationConflict.
+    clash = observation_record(t, o1, 3, 41, 9, 9, 9, 999)
+    assert clash.observation_id == b1.observation_id
+    with pytest.raises(ObservationConflict) as conflict:
+        sink.upsert_batch(FindingsUpsertBatch((f3,), observations=(clash,))).wait(JOIN)
+    assert conflict.value == ObservationConflict(t, b1.observation_id)
+    assert sink.get_observation(t, b1.observation_id) == b1
+    assert sink.get_finding(t, f3.finding_id) is None
+    # Missing parents name the first record in input order whose parent is absent.
+    orphan_a = occurrence_record(t, finding_record(t, 90), 7, 0)
+    orphan_b = occurrence_record(t, finding_record(t, 91), 8, 0)
+    with pytest.raises(MissingFinding) as missing:
+        sink.upsert_batch(FindingsUpsertBatch((f3,), (o1, orphan_a, orphan_b))).wait(JOIN)
+    assert missing.value == MissingFinding(t, orphan_a.finding_id, orphan_a.occurrence_id)
+    lost = observation_record(t, orphan_b, 3, 4, 1, 1, 1, 1)
+    with pytest.raises(MissingOccurrence) as missing_occurrence:
+        sink.upsert_batch(FindingsUpsertBatch(observations=(b2, lost))).wait(JOIN)
+    assert missing_occurrence.value == MissingOccurrence(
+        t, orphan_b.occurrence_id, lost.observation_id
+    )
+    assert sink.durable_counts() == DurableFindingsCounts(2, 2, 2)
+    assert sink.get_finding(t, f3.finding_id) is None

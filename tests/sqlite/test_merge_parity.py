@@ -36,7 +36,7 @@ from gossip_model.persistence import (
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
 from tests.inmemory.builders import finding_record, occurrence_record, policy
 
-from .conftest import connection_of
+from .conftest import StatementCounter, connection_of
 
 SLOW_OK = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 """Example counts stay the profile's; only the timing checks are relaxed (coverage runs)."""
@@ -162,6 +162,41 @@ def test_done_ledger_winner_orders_run_ids_signed(shared_ledger: SqliteDoneLedge
     assert stored == base.merge(high)
     assert stored is not None
     assert stored.provenance.run_id == RunId(0)
+
+
+def test_sq3_one_row_upsert_compares_error_codes_as_bytes(shared_ledger: SqliteDoneLedger) -> None:
+    """SQ-3: each record is one ``INSERT INTO done_ledger_entries (...) VALUES (...) ON
+    CONFLICT (tenant_id, policy_hash, ovid_hash) DO UPDATE``; the winner's code element is
+    compared like ``bytes`` (``memcmp``; a proper prefix is smaller, an absent code is
+    ``''``), never by a case-folding or TEXT/BLOB-mixing order, in either write order."""
+    connection = connection_of(shared_ledger)
+    connection.execute("DELETE FROM done_ledger_entries")
+    prov = DoneLedgerProvenance(
+        RunId(7), ShardId(8), FenceEpoch(9), LogicalTime(1), LogicalTime(2)
+    )
+
+    def failed(code: str, nbytes: int) -> DoneLedgerRecord:
+        return DoneLedgerRecord(
+            KEY, DoneLedgerStatus.FAILED_RETRYABLE, nbytes, 0, prov, DoneLedgerErrorCode(code)
+        )
+
+    counter = StatementCounter(connection)
+    shared_ledger.batch_upsert([failed("B", 1), failed("a", 2)]).wait(5)
+    upserts = [" ".join(s.split()) for s in counter.statements if s.startswith("INSERT")]
+    assert len(upserts) == 1  # the two records fold to one key, written by one statement
+    assert upserts[0].startswith("INSERT INTO done_ledger_entries (")
+    assert " VALUES (" in upserts[0]
+    assert "ON CONFLICT (tenant_id, policy_hash, ovid_hash) DO UPDATE SET" in upserts[0]
+    # Everything but the code ties, so the code decides: b"a" > b"B" (0x61 > 0x42),
+    # b"AB" > b"A" (prefix); bytes_scanned is the maximum whatever wins.
+    for low, high in (("B", "a"), ("A", "AB"), ("Z", "a"), ("TIMEOUT", "TIMEOUTS")):
+        for first, second in ((low, high), (high, low)):
+            connection.execute("DELETE FROM done_ledger_entries")
+            stored = write_done(shared_ledger, failed(first, 5), failed(second, 3))
+            assert stored is not None
+            assert stored.error_code == DoneLedgerErrorCode(high), (first, second)
+            assert stored.bytes_scanned == 5
+            assert stored.provenance == prov
 
 
 # --- observations ------------------------------------------------------------------------
