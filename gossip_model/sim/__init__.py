@@ -1,10 +1,13 @@
-"""Deterministic simulation of the done ledger (sim.md sections 1-9).
+"""Deterministic simulation of the done ledger (sim.md sections 1-10).
 
 A seeded, single-threaded simulation drives a done ledger through weighted
 random operations and injected faults, keeps an oracle of the expected
 durable state, and checks invariants I1..I10 after every step (plus the
 project's I11 ReleaseOrder, see ``runner``). ``DoneLedgerSim(ctx,
 ledger=None)`` drives any ledger offering the in-memory control surface.
+The property case of section 10 (PT-2..PT-10) is assembled from
+``proptest`` (``ProptestCase``, ``ProptestOp``, the PT-7 prefix); its
+Hypothesis test lives with the tests, since Hypothesis is a test dependency.
 
 Seeds reproduce runs of this project only: the Rust reference draws from
 ChaCha8, so its seeds do not replay here (open point 4). The command line is
@@ -39,6 +42,18 @@ from gossip_model.sim.invariants import DoneLedgerInvariantChecker
 from gossip_model.sim.ledger import SimHandle, SimLedger
 from gossip_model.sim.ops import DoneLedgerSimOp, OpGenerator, RecordSpec
 from gossip_model.sim.oracle import DoneLedgerOracle, fold_batch, merged_entries
+from gossip_model.sim.proptest import (
+    PROPTEST_OP_WEIGHTS,
+    PROPTEST_PREFIX,
+    PROPTEST_PREFIX_SPEC,
+    ProptestCase,
+    ProptestOp,
+    ProptestStep,
+    SpecBatchUpsert,
+    proptest_findings,
+    proptest_record_spec,
+    remap_read_positions,
+)
 from gossip_model.sim.report import DoneLedgerSimReport, SeedResult, SweepOutcome
 from gossip_model.sim.runner import DoneLedgerSim, PendingBatch
 from gossip_model.sim.sweep import SweepConfig, evaluate_seed, run_seed_sweep
@@ -82,7 +97,10 @@ __all__ = [
     "MAX_OP_RETRIES",
     "OVID_POOL_SIZE",
     "PPM_MAX",
+    "PROPTEST_OP_WEIGHTS",
     "PROPTEST_OVID_POOL_SIZE",
+    "PROPTEST_PREFIX",
+    "PROPTEST_PREFIX_SPEC",
     "SIM_ERROR_CODE",
     "SWIZZLE_BATCH_WIDTH",
     "SWIZZLE_COMMIT_FAIL_PPM",
@@ -106,6 +124,9 @@ __all__ = [
     "OpGenerator",
     "PendingBatch",
     "PersistenceSim",
+    "ProptestCase",
+    "ProptestOp",
+    "ProptestStep",
     "ProvenanceFidelity",
     "ReadConsistency",
     "ReceiptAccuracy",
@@ -116,6 +137,7 @@ __all__ = [
     "SimHandle",
     "SimIntegrityError",
     "SimLedger",
+    "SpecBatchUpsert",
     "StatusMonotonicity",
     "SubmitRollback",
     "SweepConfig",
@@ -125,7 +147,10 @@ __all__ = [
     "evaluate_seed",
     "fold_batch",
     "merged_entries",
+    "proptest_findings",
+    "proptest_record_spec",
     "record_event",
+    "remap_read_positions",
     "run_seed_sweep",
     "should_inject",
 ]

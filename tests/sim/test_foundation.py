@@ -8,7 +8,15 @@ import pytest
 
 import gossip_model.sim as sim
 from gossip_model.inmemory import PendingWriteId
-from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerStatus
+from gossip_model.persistence import (
+    DoneLedgerCommitReceipt,
+    DoneLedgerErrorCode,
+    DoneLedgerRecord,
+    DoneLedgerStatus,
+    InconsistentFindingsCount,
+    MissingErrorCode,
+    UnexpectedErrorCode,
+)
 from gossip_model.sim import (
     DoneLedgerFaultConfig,
     DoneLedgerSimEvent,
@@ -182,3 +190,35 @@ def test_persistence_sim_protocol() -> None:
     event, violations = checked.step(sim.DoneLedgerSimOp.ReleaseNewest())
     assert event == Ev.ReleaseNoop()
     assert violations == []
+
+
+def test_record_model_the_simulation_relies_on() -> None:
+    """LED-11: ranks, predicates, ``ALL`` in rank order, constructor and ``validate()`` rules."""
+    statuses = DoneLedgerStatus
+    assert [s.rank for s in statuses.ALL] == [1, 2, 3, 10, 11]
+    assert list(statuses.ALL) == [
+        statuses.FAILED_RETRYABLE,
+        statuses.FAILED_PERMANENT,
+        statuses.SKIPPED,
+        statuses.SCANNED_CLEAN,
+        statuses.SCANNED_WITH_FINDINGS,
+    ]
+    assert [s.is_scanned() for s in statuses.ALL] == [False, False, False, True, True]
+    assert [s.is_failure() for s in statuses.ALL] == [True, True, False, False, False]
+    assert [s.is_skipped() for s in statuses.ALL] == [False, False, True, False, False]
+
+    simulation = sim.DoneLedgerSim(SimContext(0, FaultLevel.SUNNY_DAY))
+    good = simulation.build_record(0, statuses.SCANNED_CLEAN, 1, 0, 1, 2)
+    key, prov = good.key, good.provenance
+    with pytest.raises(InconsistentFindingsCount):
+        DoneLedgerRecord(key, statuses.SCANNED_WITH_FINDINGS, 1, 0, prov)
+    with pytest.raises(InconsistentFindingsCount):
+        DoneLedgerRecord(key, statuses.SCANNED_CLEAN, 1, 1, prov)
+    code = DoneLedgerErrorCode("SIM_ERROR")
+    with pytest.raises(UnexpectedErrorCode):
+        DoneLedgerRecord(key, statuses.SCANNED_CLEAN, 1, 0, prov, code).validate()
+    for status in (statuses.FAILED_RETRYABLE, statuses.FAILED_PERMANENT, statuses.SKIPPED):
+        with pytest.raises(MissingErrorCode):
+            DoneLedgerRecord(key, status, 1, 0, prov).validate()
+        DoneLedgerRecord(key, status, 1, 0, prov, code).validate()
+    good.validate()

@@ -135,7 +135,10 @@ def test_convergence_synced_state_passes() -> None:
 
 
 def test_convergence_reports_each_side() -> None:
-    """ORA-7/ORA-8: oracle-only -> actual=None; ledger-only -> oracle=None; unequal -> both."""
+    """ORA-7/ORA-8: oracle-only -> actual=None; ledger-only -> oracle=None; unequal -> both.
+
+    INV-6: these are the three I6 LatticeConvergence cases.
+    """
     ledger = InMemoryDoneLedger()
     ledger.batch_upsert([rec(1, run=5), rec(2, run=6)]).wait(timeout=0)
     oracle = DoneLedgerOracle()

@@ -41,7 +41,10 @@ def one_record(sim: DoneLedgerSim) -> tuple[DoneLedgerRecord, ...]:
 
 
 def test_sunny_run_completes() -> None:
-    """TST-11: seed 42, SUNNY_DAY, run(100, 50): no violations, converged, ops > 0."""
+    """TST-11: seed 42, SUNNY_DAY, run(100, 50): no violations, converged, ops > 0.
+
+    RUN-6: nothing is ever tracked, so no final drain adds to ``ops_executed``.
+    """
     report = new_sim(42).run(100, 50)
     assert report.violations == ()
     assert report.converged
@@ -258,8 +261,12 @@ def test_swizzle_batch_shape() -> None:
 
 @pytest.mark.parametrize("seed", range(0, 100, 7))
 def test_swizzle_sunny_report_shape(seed: int) -> None:
-    """SWZ-9: ops = 10 + flagged + 10; 10 pending; failed releases = flagged in 1..9."""
+    """SWZ-9: ops = 10 + flagged + 10; 10 pending; failed releases = flagged in 1..9.
+
+    SWZ-1: the seed is recorded, and with auto-complete off every SUNNY_DAY batch is delayed.
+    """
     report = new_sim(seed).run_swizzle_clog(10)
+    assert report.seed == seed
     counts = report.event_counts
     flagged = counts.get(K.FAULT_CONFIGURED, 0)
     assert 1 <= flagged <= 9
