@@ -63,8 +63,7 @@ from gossip_model.persistence.done_ledger import (
 from gossip_model.postgres.connection import Connection, PgConnection, close_store
 from gossip_model.postgres.migrate import (
     DONE_LEDGER_MIGRATIONS,
-    apply_migrations,
-    validate_migrations,
+    open_migrated,
 )
 
 KIND = InMemoryStoreKind.DONE_LEDGER
@@ -267,16 +266,13 @@ class PostgresDoneLedger(StoreFacade[PgConnection, DoneLedgerPayload, DoneLedger
             raise TypeError(
                 f"auto_complete must be a bool, got {type(auto_complete).__name__} (ST-2)"
             )
-        holder = PgConnection(conninfo, KIND, prepare_threshold=prepare_threshold)
-        try:
-            conn = holder.connection("connect")
-            if migrate:
-                apply_migrations(conn, DONE_LEDGER_MIGRATIONS)
-            else:
-                validate_migrations(conn, DONE_LEDGER_MIGRATIONS)
-        except BaseException:
-            holder.close()
-            raise
+        holder = open_migrated(
+            conninfo,
+            KIND,
+            DONE_LEDGER_MIGRATIONS,
+            migrate=migrate,
+            prepare_threshold=prepare_threshold,
+        )
         self._core = InMemoryStoreCore(PgDoneLedgerBackend(holder), auto_complete=auto_complete)
 
     # -- write ---------------------------------------------------------------------------

@@ -110,8 +110,7 @@ from gossip_model.postgres.connection import (
 )
 from gossip_model.postgres.migrate import (
     FINDINGS_MIGRATIONS,
-    apply_migrations,
-    validate_migrations,
+    open_migrated,
 )
 
 KIND = InMemoryStoreKind.FINDINGS
@@ -534,16 +533,13 @@ class PostgresFindingsSink(StoreFacade[PgConnection, FindingsUpsertBatch, Findin
             raise TypeError(
                 f"auto_complete must be a bool, got {type(auto_complete).__name__} (ST-2)"
             )
-        holder = PgConnection(conninfo, KIND, prepare_threshold=prepare_threshold)
-        try:
-            conn = holder.connection("connect")
-            if migrate:
-                apply_migrations(conn, FINDINGS_MIGRATIONS)
-            else:
-                validate_migrations(conn, FINDINGS_MIGRATIONS)
-        except BaseException:
-            holder.close()
-            raise
+        holder = open_migrated(
+            conninfo,
+            KIND,
+            FINDINGS_MIGRATIONS,
+            migrate=migrate,
+            prepare_threshold=prepare_threshold,
+        )
         self._core = InMemoryStoreCore(PgFindingsBackend(holder), auto_complete=auto_complete)
 
     # -- write ---------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ from psycopg import sql
 
 from gossip_model.db.errors import SchemaMigrationError
 from gossip_model.db.migrations import Migration, load_migrations, plan_migrations, require_applied
-from gossip_model.postgres.connection import Connection
+from gossip_model.inmemory.errors import InMemoryStoreKind
+from gossip_model.postgres.connection import Connection, PgConnection
 
 BACKEND = "postgres"
 #: MIG-3 step (3): the lock budget of the DDL once the advisory lock is held.
@@ -181,3 +182,29 @@ __all__ = [
     "apply_migrations",
     "validate_migrations",
 ]
+
+
+def open_migrated(
+    conninfo: str,
+    kind: InMemoryStoreKind,
+    migrations: MigrationSet,
+    *,
+    migrate: bool,
+    prepare_threshold: int | None,
+) -> PgConnection:
+    """Connect, then apply (MIG-3) or only validate (MIG-5) ``migrations``.
+
+    The connection is closed again if either step fails, so a constructor that
+    raises leaves no open connection behind.
+    """
+    holder = PgConnection(conninfo, kind, prepare_threshold=prepare_threshold)
+    try:
+        conn = holder.connection("connect")
+        if migrate:
+            apply_migrations(conn, migrations)
+        else:
+            validate_migrations(conn, migrations)
+    except BaseException:
+        holder.close()
+        raise
+    return holder
