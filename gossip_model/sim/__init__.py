@@ -29,6 +29,7 @@ from gossip_model.sim.constants import (
     WARMUP_OPS,
 )
 from gossip_model.sim.context import SimContext, SimIntegrityError
+from gossip_model.sim.depth import DepthStats, RunTracker
 from gossip_model.sim.events import DoneLedgerSimEvent, DoneLedgerSimEventKind, record_event
 from gossip_model.sim.faults import (
     FAIR_COIN_PPM,
@@ -56,6 +57,7 @@ from gossip_model.sim.proptest import (
 )
 from gossip_model.sim.report import DoneLedgerSimReport, SeedResult, SweepOutcome
 from gossip_model.sim.runner import DoneLedgerSim, PendingBatch
+from gossip_model.sim.swarm import SwarmProfile
 from gossip_model.sim.sweep import SweepConfig, evaluate_seed, run_seed_sweep
 from gossip_model.sim.trace import TraceEntry, Tracer
 from gossip_model.sim.violations import (
@@ -109,6 +111,7 @@ __all__ = [
     "BytesScanMonotonicity",
     "CommitDurability",
     "CommitRollback",
+    "DepthStats",
     "DoneLedgerFaultConfig",
     "DoneLedgerInvariantChecker",
     "DoneLedgerOracle",
@@ -131,6 +134,7 @@ __all__ = [
     "ReadConsistency",
     "ReceiptAccuracy",
     "RecordSpec",
+    "RunTracker",
     "ReleaseOrder",
     "SeedResult",
     "SimContext",
@@ -140,6 +144,7 @@ __all__ = [
     "SpecBatchUpsert",
     "StatusMonotonicity",
     "SubmitRollback",
+    "SwarmProfile",
     "SweepConfig",
     "SweepOutcome",
     "TraceEntry",

@@ -136,7 +136,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         type=_level,
         default=FaultLevel.STORMY,
         metavar="LEVEL",
-        help="sunny-day, stormy (default) or radioactive",
+        help="sunny-day, stormy (default), radioactive or swarm (per-seed op mix, issue 12)",
     )
     parser.add_argument(
         "--ops", type=_non_negative, default=500, help="safety-phase ops per seed (default 500)"

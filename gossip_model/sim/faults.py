@@ -45,11 +45,21 @@ def should_inject(rng: random.Random, ppm: int) -> bool:
 
 
 class FaultLevel(enum.IntEnum):
-    """Fault presets modelled on TigerBeetle's VOPR (SIM-4), ordered by severity."""
+    """Fault presets modelled on TigerBeetle's VOPR (SIM-4).
+
+    ``SUNNY_DAY``, ``STORMY`` and ``RADIOACTIVE`` are the upstream presets,
+    ordered by severity and kept faithful (same weights, same draws, so the
+    same histograms for a seed). ``SWARM`` (project addition, issue 12) is not
+    a severity: each seed draws its own op mix, fault kinds, rates and fault
+    cap (``gossip_model.sim.swarm.SwarmProfile``), so that most writes commit
+    and deep histories (many merges per key, reordered commits, retries) are
+    reached.
+    """
 
     SUNNY_DAY = 1
     STORMY = 2
     RADIOACTIVE = 3
+    SWARM = 4
 
     @property
     def cli_name(self) -> str:
@@ -77,7 +87,16 @@ class DoneLedgerFaultConfig:
 
     @classmethod
     def for_level(cls, level: FaultLevel) -> DoneLedgerFaultConfig:
-        """SUNNY_DAY 0/0/0, STORMY 10% each, RADIOACTIVE 20% each (SIM-5)."""
+        """SUNNY_DAY 0/0/0, STORMY 10% each, RADIOACTIVE 20% each (SIM-5).
+
+        ``SWARM`` has no fixed rates: they are drawn per seed, so this raises
+        ``ValueError`` pointing at ``SwarmProfile.draw``.
+        """
+        if level is FaultLevel.SWARM:
+            raise ValueError(
+                "fault level SWARM draws its rates per seed: use "
+                "gossip_model.sim.swarm.SwarmProfile.draw(rng).fault_config"
+            )
         rate = {
             FaultLevel.SUNNY_DAY: 0,
             FaultLevel.STORMY: 100_000,

@@ -15,7 +15,14 @@ from typing import ClassVar, Protocol
 from gossip_model.inmemory import CompletionOrder, PendingWriteId
 from gossip_model.persistence import DoneLedgerRecord, DoneLedgerStatus
 from gossip_model.sim.constants import ALL_STATUSES, MAX_OP_RETRIES, OVID_POOL_SIZE
+from gossip_model.sim.depth import RunTracker
 from gossip_model.sim.faults import FAIR_COIN_PPM, DoneLedgerFaultConfig, should_inject
+from gossip_model.sim.swarm import (
+    SWARM_DELAY_CAP,
+    SWARM_MAX_BATCH,
+    SWARM_RETRY_WINDOW,
+    SwarmProfile,
+)
 
 __all__ = ["DoneLedgerSimOp", "FaultControls", "OpGenerator", "RecordBuilder", "RecordSpec"]
 
@@ -184,14 +191,25 @@ _OpBuilder = Callable[["OpGenerator"], DoneLedgerSimOp | None]
 
 
 class OpGenerator:
-    """Weighted op generation for one run (GEN-1..GEN-11).
+    """Weighted op generation for one run (GEN-1..GEN-11, and SWARM).
 
     Holds no state of its own beyond references: the run's rng, its fault
     config, the ledger's fault controls (for GEN-10 background injection), the
-    simulation's record builder (SIM-11) and a view of the tracked pending ids.
+    simulation's record builder (SIM-11), a view of the tracked pending ids,
+    the run's :class:`RunTracker` (which every armed fault is reported to) and,
+    for the SWARM level only, the seed's :class:`SwarmProfile`. Without a
+    profile the upstream tables and draws are unchanged.
     """
 
-    __slots__ = ("_build_record", "_config", "_controls", "_pending_ids", "_rng")
+    __slots__ = (
+        "_build_record",
+        "_config",
+        "_controls",
+        "_pending_ids",
+        "_profile",
+        "_rng",
+        "_tracker",
+    )
 
     def __init__(
         self,
@@ -200,12 +218,17 @@ class OpGenerator:
         controls: FaultControls,
         build_record: RecordBuilder,
         pending_ids: Callable[[], Sequence[PendingWriteId]],
+        *,
+        tracker: RunTracker | None = None,
+        profile: SwarmProfile | None = None,
     ) -> None:
         self._rng = rng
         self._config = config
         self._controls = controls
         self._build_record = build_record
         self._pending_ids = pending_ids
+        self._tracker = RunTracker() if tracker is None else tracker
+        self._profile = profile
 
     # -- GEN-1 --------------------------------------------------------------
     def generate_random_op(self, suppress_faults: bool) -> DoneLedgerSimOp:
@@ -215,6 +238,8 @@ class OpGenerator:
         background injection (GEN-10) runs right after generation, so an
         injected counter can hit the very op just generated.
         """
+        if self._profile is not None and not suppress_faults:
+            return self._generate_swarm_op(self._profile)
         faults_enabled = (not suppress_faults) and (not self._config.is_fault_free())
         table = _FAULT_TABLE if faults_enabled else _CALM_TABLE
         for _ in range(MAX_OP_RETRIES):
@@ -237,13 +262,121 @@ class OpGenerator:
 
     # -- GEN-10 -------------------------------------------------------------
     def maybe_inject_faults(self) -> None:
-        """Three independent coins in order: submit, commit, delay (GEN-10)."""
+        """Three independent coins in order: submit, commit, delay (GEN-10).
+
+        Under SWARM the coins are capped (:meth:`_swarm_background`).
+        """
+        if self._profile is not None:
+            self._swarm_background(self._profile)
+            return
+        tracker = self._tracker
         if should_inject(self._rng, self._config.submit_fail_ppm):
             self._controls.fail_next_submissions(1)
+            tracker.arm(submit=1)
         if should_inject(self._rng, self._config.commit_fail_ppm):
             self._controls.fail_next_commits(1)
+            tracker.arm(commit=1)
         if should_inject(self._rng, self._config.delay_ppm):
             self._controls.delay_next_writes(1)
+            tracker.arm(delay=1)
+
+    # -- SWARM (gossip_model.sim.swarm) ------------------------------------------------
+    def _generate_swarm_op(self, profile: SwarmProfile) -> DoneLedgerSimOp:
+        """Up to ``MAX_OP_RETRIES`` weighted rolls over the seed's enabled kinds.
+
+        A kind whose builder has nothing to do (a release with nothing
+        pending, an Inject* op at its cap, a retry with no failed payload)
+        yields nothing and is rolled again; after 10 empty rolls, a plain
+        BatchUpsert without background injection (as GEN-1).
+        """
+        total = profile.total_weight
+        for _ in range(MAX_OP_RETRIES):
+            kind = profile.kind_for(self._rng.randrange(total))
+            op = _SWARM_BUILDERS[kind](self)
+            if op is None:
+                continue
+            if not op.is_fault_injection():
+                self._swarm_background(profile)
+            return op
+        return self.swarm_upsert()
+
+    def _swarm_background(self, profile: SwarmProfile) -> None:
+        """Capped background injection: submit, commit, delay coins in that order.
+
+        A submission or commit coin is tossed only while fewer than ``K``
+        armed faults are unconsumed, the delay coin only below
+        ``SWARM_DELAY_CAP`` armed delays; a rate of 0 never draws (SIM-1).
+        """
+        tracker = self._tracker
+        config = self._config
+        cap = profile.fault_cap
+        rng = self._rng
+        if tracker.pending_faults() < cap and should_inject(rng, config.submit_fail_ppm):
+            self._controls.fail_next_submissions(1)
+            tracker.arm(submit=1)
+        if tracker.pending_faults() < cap and should_inject(rng, config.commit_fail_ppm):
+            self._controls.fail_next_commits(1)
+            tracker.arm(commit=1)
+        if tracker.armed_delay < SWARM_DELAY_CAP and should_inject(rng, config.delay_ppm):
+            self._controls.delay_next_writes(1)
+            tracker.arm(delay=1)
+
+    def _fault_room(self) -> int:
+        cap = self._profile.fault_cap if self._profile is not None else 0
+        return cap - self._tracker.pending_faults()
+
+    def swarm_upsert(self) -> DoneLedgerSimOp:
+        """SWARM BatchUpsert: ``batch_size`` in ``1..=SWARM_MAX_BATCH``, then GEN-9 records."""
+        batch_size = self._rng.randint(1, SWARM_MAX_BATCH)
+        return BatchUpsert(tuple(self.random_record() for _ in range(batch_size)))
+
+    def swarm_release_newest(self) -> DoneLedgerSimOp | None:
+        """SWARM ReleaseNewest, guarded like GEN-6 (no draw)."""
+        return ReleaseNewest() if self._pending_ids() else None
+
+    def swarm_release_specific(self) -> DoneLedgerSimOp | None:
+        """SWARM ReleaseSpecific: a tracked id by sorted position; nothing when none."""
+        return self.release_specific() if self._pending_ids() else None
+
+    def swarm_release_all(self) -> DoneLedgerSimOp | None:
+        """SWARM ReleaseAll: the GEN-8 coin, only when something is pending."""
+        return self.release_all() if self._pending_ids() else None
+
+    def swarm_inject_submit(self) -> DoneLedgerSimOp | None:
+        """InjectSubmitFailure(1..=3), capped to ``K`` minus the unconsumed faults."""
+        room = self._fault_room()
+        if room <= 0:
+            return None
+        return InjectSubmitFailure(min(room, self._rng.randint(1, 3)))
+
+    def swarm_inject_commit(self) -> DoneLedgerSimOp | None:
+        """InjectCommitFailure(1..=3), capped to ``K`` minus the unconsumed faults."""
+        room = self._fault_room()
+        if room <= 0:
+            return None
+        return InjectCommitFailure(min(room, self._rng.randint(1, 3)))
+
+    def swarm_inject_delay(self) -> DoneLedgerSimOp | None:
+        """InjectDelay(1..=5), capped to ``SWARM_DELAY_CAP`` armed delays."""
+        room = SWARM_DELAY_CAP - self._tracker.armed_delay
+        if room <= 0:
+            return None
+        return InjectDelay(min(room, self._rng.randint(1, 5)))
+
+    def swarm_retry(self) -> DoneLedgerSimOp | None:
+        """Resubmit, unchanged, one of the ``SWARM_RETRY_WINDOW`` newest failed payloads."""
+        failed = len(self._tracker.failed_payloads)
+        if not failed:
+            return None
+        back = self._rng.randrange(min(failed, SWARM_RETRY_WINDOW))
+        records = self._tracker.take_failed(back)
+        assert records is not None  # back < failed
+        return BatchUpsert(records)
+
+    def swarm_replay(self) -> DoneLedgerSimOp | None:
+        """Resubmit the last committed payload unchanged (idempotence, I10); no draw."""
+        records = self._tracker.last_committed
+        return None if records is None else BatchUpsert(records)
 
     # -- builders (GEN-4..GEN-9) --------------------------------------------
     def batch_upsert(self) -> DoneLedgerSimOp:
@@ -315,6 +448,21 @@ def _lookup(table: Sequence[tuple[int, _OpBuilder]], roll: int) -> _OpBuilder:
             return builder
     raise AssertionError(f"roll {roll} outside 0..100")  # pragma: no cover
 
+
+_SWARM_BUILDERS: dict[str, _OpBuilder] = {
+    "upsert": OpGenerator.swarm_upsert,
+    "get": OpGenerator.batch_get,
+    "release_oldest": OpGenerator.release_oldest_guarded,
+    "release_newest": OpGenerator.swarm_release_newest,
+    "release_specific": OpGenerator.swarm_release_specific,
+    "release_all": OpGenerator.swarm_release_all,
+    "inject_submit": OpGenerator.swarm_inject_submit,
+    "inject_commit": OpGenerator.swarm_inject_commit,
+    "inject_delay": OpGenerator.swarm_inject_delay,
+    "retry": OpGenerator.swarm_retry,
+    "replay": OpGenerator.swarm_replay,
+}
+"""Builder of each SWARM op kind (``gossip_model.sim.swarm.SWARM_OP_KINDS``)."""
 
 # GEN-2: faults disabled (warm-up ops and every SUNNY_DAY op). Upper bounds, exclusive.
 _CALM_TABLE: tuple[tuple[int, _OpBuilder], ...] = (

@@ -14,7 +14,7 @@ its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from gossip_model.inmemory import PendingWriteId
@@ -24,7 +24,10 @@ from gossip_model.sim.context import SimIntegrityError
 from gossip_model.sim.ledger import SimLedger, key_sort_key
 from gossip_model.sim.violations import DoneLedgerViolation, LatticeConvergence
 
-__all__ = ["DoneLedgerOracle", "fold_batch", "merged_entries"]
+__all__ = ["DoneLedgerOracle", "MergeObserver", "fold_batch", "merged_entries"]
+
+MergeObserver = Callable[[DoneLedgerKey, DoneLedgerRecord | None, DoneLedgerRecord], None]
+"""``observer(key, before, after)`` of :class:`DoneLedgerOracle` commits."""
 
 
 def fold_batch(records: Iterable[DoneLedgerRecord]) -> dict[DoneLedgerKey, DoneLedgerRecord]:
@@ -77,6 +80,9 @@ class DoneLedgerOracle:
 
     committed: dict[DoneLedgerKey, DoneLedgerRecord] = field(default_factory=dict)
     pending: dict[PendingWriteId, list[DoneLedgerRecord]] = field(default_factory=dict)
+    observer: MergeObserver | None = field(default=None, compare=False, repr=False)
+    """Called once per committed key with (key, record before or None, record after);
+    the depth figures use it (``gossip_model.sim.depth``). It never changes a result."""
 
     def submit(self, op_id: PendingWriteId, records: Iterable[DoneLedgerRecord]) -> None:
         """Store a copy of the records under ``op_id``, replacing any entry (ORA-2)."""
@@ -87,7 +93,12 @@ class DoneLedgerOracle:
         records = self.pending.pop(op_id, None)
         if records is None:
             return False
-        self.committed.update(merged_entries(self.committed, fold_batch(records)))
+        merged = merged_entries(self.committed, fold_batch(records))
+        observer = self.observer
+        if observer is not None:
+            for key, after in merged.items():
+                observer(key, self.committed.get(key), after)
+        self.committed.update(merged)
         return True
 
     def abort(self, op_id: PendingWriteId) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gossip_model.sim.depth import DepthStats
 from gossip_model.sim.events import DoneLedgerSimEventKind
 from gossip_model.sim.violations import INVARIANT_NAMES, DoneLedgerViolation
 
@@ -35,7 +36,8 @@ class DoneLedgerSimReport:
 
     ``event_counts`` has its keys in declaration order, absent kinds missing;
     ``violations`` holds every phase's violations in order; ``converged`` is
-    true iff the final I6 check found nothing.
+    true iff the final I6 check found nothing. ``depth`` (project addition,
+    issue 12) says how deep the run went (``gossip_model.sim.depth``).
     """
 
     seed: int
@@ -43,6 +45,7 @@ class DoneLedgerSimReport:
     violations: tuple[DoneLedgerViolation, ...]
     event_counts: dict[DoneLedgerSimEventKind, int]
     converged: bool
+    depth: DepthStats = field(default_factory=DepthStats, compare=False)
 
     def is_clean(self) -> bool:
         """No violation and converged: what a sweep counts as a pass (TST-1)."""
@@ -69,6 +72,7 @@ class SeedResult:
     event_counts: dict[DoneLedgerSimEventKind, int]
     invariants: tuple[str, ...]
     failure: str | None
+    depth: DepthStats = field(default_factory=DepthStats)
 
 
 @dataclass(slots=True)
@@ -84,6 +88,7 @@ class SweepOutcome:
     exception_count: int = 0
     violations_by_invariant: dict[str, int] = field(default_factory=dict)
     failed_invariants: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    depth: DepthStats = field(default_factory=DepthStats)
 
     @classmethod
     def from_results(cls, results: list[SeedResult], elapsed: float) -> SweepOutcome:
@@ -103,6 +108,7 @@ class SweepOutcome:
                 outcome.failures.append((result.seed, result.failure))
                 outcome.failed_invariants[result.seed] = tuple(sorted(set(result.invariants)))
                 outcome.exception_count += result.failure.startswith("EXCEPTION: ")
+        outcome.depth = DepthStats.total(result.depth for result in results)
         outcome.aggregate_counts = {kind: n for kind, n in counts.items() if n}
         outcome.violations_by_invariant = by_invariant
         return outcome

@@ -54,6 +54,7 @@ from gossip_model.sim.constants import (
     WARMUP_OPS,
 )
 from gossip_model.sim.context import SimContext, SimIntegrityError
+from gossip_model.sim.depth import RunTracker
 from gossip_model.sim.events import (
     DoneLedgerSimEvent,
     DoneLedgerSimEventKind,
@@ -70,7 +71,7 @@ from gossip_model.sim.events import (
     ordered_counts,
     record_event,
 )
-from gossip_model.sim.faults import DoneLedgerFaultConfig
+from gossip_model.sim.faults import DoneLedgerFaultConfig, FaultLevel
 from gossip_model.sim.invariants import DoneLedgerInvariantChecker
 from gossip_model.sim.ledger import SimHandle, SimLedger
 from gossip_model.sim.ops import (
@@ -89,6 +90,7 @@ from gossip_model.sim.ops import (
 )
 from gossip_model.sim.oracle import DoneLedgerOracle
 from gossip_model.sim.report import DoneLedgerSimReport
+from gossip_model.sim.swarm import SwarmProfile
 from gossip_model.sim.swizzle import failure_plan, swizzle_batch_shape
 from gossip_model.sim.trace import TraceEntry, Tracer
 from gossip_model.sim.violations import DoneLedgerViolation
@@ -117,6 +119,11 @@ class DoneLedgerSim:
     step and per drained batch (used by ``replay --trace``; it never affects
     the run). ``checker`` replaces the fresh ``DoneLedgerInvariantChecker``
     (the benchmark passes one that checks nothing, to price the checks).
+
+    Under ``FaultLevel.SWARM`` the seed's :class:`SwarmProfile` is drawn right
+    after the pool hashes (so the upstream levels draw exactly as before) and
+    replaces the fixed fault config. Every run keeps a :class:`RunTracker`
+    whose depth figures end up in the report (``report.depth``).
     """
 
     def __init__(
@@ -139,9 +146,15 @@ class DoneLedgerSim:
                 "DoneLedgerSim needs a fresh ledger (empty snapshot, nothing pending) (SIM-10)"
             )
         self._ledger: SimLedger = ledger
-        self._oracle = DoneLedgerOracle()
+        self._tracker = RunTracker()
+        self._oracle = DoneLedgerOracle(observer=self._tracker.on_merge)
         self._checker = DoneLedgerInvariantChecker() if checker is None else checker
-        self._config = DoneLedgerFaultConfig.for_level(ctx.fault_level)
+        self._profile: SwarmProfile | None = None
+        if ctx.fault_level is FaultLevel.SWARM:
+            self._profile = SwarmProfile.draw(rng)
+            self._config = self._profile.fault_config
+        else:
+            self._config = DoneLedgerFaultConfig.for_level(ctx.fault_level)
         self._ops_executed = 0
         self._pending_batches: dict[PendingWriteId, PendingBatch] = {}
         self._error_code = DoneLedgerErrorCode(SIM_ERROR_CODE)
@@ -150,7 +163,13 @@ class DoneLedgerSim:
         self._tracer = tracer
         self._phase = "step"
         self._generator = OpGenerator(
-            rng, self._config, ledger, self.build_record, self._tracked_ids
+            rng,
+            self._config,
+            ledger,
+            self.build_record,
+            self._tracked_ids,
+            tracker=self._tracker,
+            profile=self._profile,
         )
 
     # -- read-only properties (SIM-9) ------------------------------------------------
@@ -188,6 +207,16 @@ class DoneLedgerSim:
     def ctx(self) -> SimContext:
         """The run's context."""
         return self._ctx
+
+    @property
+    def swarm_profile(self) -> SwarmProfile | None:
+        """The seed's swarm profile (SWARM level only, else None)."""
+        return self._profile
+
+    @property
+    def tracker(self) -> RunTracker:
+        """The run's depth and fault bookkeeping (``gossip_model.sim.depth``)."""
+        return self._tracker
 
     @property
     def generator(self) -> OpGenerator:
@@ -288,10 +317,13 @@ class DoneLedgerSim:
             return self._exec_release_all(op.order)
         if isinstance(op, InjectSubmitFailure):
             self._ledger.fail_next_submissions(op.count)
+            self._tracker.arm(submit=op.count)
         elif isinstance(op, InjectCommitFailure):
             self._ledger.fail_next_commits(op.count)
+            self._tracker.arm(commit=op.count)
         elif isinstance(op, InjectDelay):
             self._ledger.delay_next_writes(op.count)
+            self._tracker.arm(delay=op.count)
         else:
             raise TypeError(f"not a DoneLedgerSimOp: {op!r}")
         return FaultConfigured(), []
@@ -300,10 +332,13 @@ class DoneLedgerSim:
     def _exec_upsert(self, records: tuple[DoneLedgerRecord, ...]) -> _StepResult:
         ledger = self._ledger
         checker = self._checker
+        tracker = self._tracker
+        tracker.on_attempt()
         pre = [ledger.get_record(record.key) for record in records]
         try:
             handle = ledger.batch_upsert(records)
         except InMemoryPersistenceError:
+            tracker.on_submit_failed(records)
             return UpsertSubmitFailed(), checker.check_after_submit_failure(ledger, records, pre)
         op_id = handle.op_id
         if op_id in ledger.pending_ids():
@@ -314,16 +349,19 @@ class DoneLedgerSim:
             violations = checker.check_after_submit_failure(ledger, records, pre)
             self._oracle.submit(op_id, records)
             self._pending_batches[op_id] = PendingBatch(records, handle)
+            tracker.on_pending(len(self._pending_batches))
             return UpsertPending(op_id), violations
         self._oracle.submit(op_id, records)
         try:
             receipt = self._wait(handle)
-        except InMemoryPersistenceError:
+        except InMemoryPersistenceError as error:
             self._oracle.abort(op_id)
+            tracker.on_commit_failed(records, isinstance(error, InjectedCommitFailure))
             return UpsertCommitFailed(op_id), checker.check_after_commit_failure(
                 ledger, records, pre
             )
         self._commit_oracle(op_id)
+        tracker.on_committed(records, reordered=False)
         violations = checker.check_after_committed_upsert(ledger, records, receipt, pre)
         return UpsertCommitted(op_id, receipt), violations
 
@@ -350,21 +388,29 @@ class DoneLedgerSim:
         return GetOk(results), violations
 
     # -- EXE-6..EXE-9 ------------------------------------------------------------------
-    def _finish_released_batch(self, op_id: PendingWriteId, batch: PendingBatch) -> _StepResult:
+    def _finish_released_batch(
+        self, op_id: PendingWriteId, batch: PendingBatch, reordered: bool
+    ) -> _StepResult:
         """EXE-6: collect the handle; commit (I9, I3, I1, I2) or abort (no checks)."""
-        event, violations, _ = self._finish_released_batch_detail(op_id, batch)
+        event, violations, _ = self._finish_released_batch_detail(op_id, batch, reordered)
         return event, violations
 
     def _finish_released_batch_detail(
-        self, op_id: PendingWriteId, batch: PendingBatch
+        self, op_id: PendingWriteId, batch: PendingBatch, reordered: bool
     ) -> tuple[DoneLedgerSimEvent, list[DoneLedgerViolation], bool]:
-        """EXE-6, also telling whether the batch failed on an injected commit fault."""
+        """EXE-6, also telling whether the batch failed on an injected commit fault.
+
+        ``reordered`` (depth only): the release could overtake an older write.
+        """
         try:
             receipt = self._wait(batch.handle)
         except InMemoryPersistenceError as error:
             self._oracle.abort(op_id)
-            return ReleasedCommitFailed(op_id), [], isinstance(error, InjectedCommitFailure)
+            injected = isinstance(error, InjectedCommitFailure)
+            self._tracker.on_commit_failed(batch.records, injected)
+            return ReleasedCommitFailed(op_id), [], injected
         self._commit_oracle(op_id)
+        self._tracker.on_committed(batch.records, reordered)
         violations = self._checker.check_after_committed_upsert(
             self._ledger, batch.records, receipt, ()
         )
@@ -385,15 +431,17 @@ class DoneLedgerSim:
         if released is None:
             return ReleaseNoop(), []
         batch = self._take_tracked(released)
-        event, violations = self._finish_released_batch(released, batch)
+        reordered = order is CompletionOrder.NEWEST_FIRST and len(tracked) >= 2
+        event, violations = self._finish_released_batch(released, batch, reordered)
         violations.extend(self._checker.check_release_next_order(order, tracked, released))
         return event, violations
 
     def _exec_release_specific(self, op_id: PendingWriteId) -> _StepResult:
         """EXE-8."""
+        reordered = len(self._pending_batches) >= 2
         if not self._ledger.release_specific(op_id):
             return ReleaseNoop(), []
-        return self._finish_released_batch(op_id, self._take_tracked(op_id))
+        return self._finish_released_batch(op_id, self._take_tracked(op_id), reordered)
 
     def _exec_release_all(self, order: CompletionOrder) -> _StepResult:
         """EXE-9: the ledger applies everything, then each batch is finished in that order."""
@@ -405,9 +453,10 @@ class DoneLedgerSim:
         committed = failed = 0
         violations: list[DoneLedgerViolation] = []
         outcomes: list[tuple[PendingWriteId, bool]] = []
+        reordered = order is CompletionOrder.NEWEST_FIRST and count >= 2
         for op_id in self._apply_order(order):
             event, batch_violations, injected = self._finish_released_batch_detail(
-                op_id, self._pending_batches.pop(op_id)
+                op_id, self._pending_batches.pop(op_id), reordered
             )
             ok = isinstance(event, Released)
             committed += ok
@@ -499,7 +548,7 @@ class DoneLedgerSim:
         outcomes: list[tuple[PendingWriteId, bool]] = []
         for op_id in self._apply_order(CompletionOrder.OLDEST_FIRST):
             event, found, injected = self._finish_released_batch_detail(
-                op_id, self._pending_batches.pop(op_id)
+                op_id, self._pending_batches.pop(op_id), False
             )
             self._ops_executed += 1
             self._ctx.tick()
@@ -532,6 +581,7 @@ class DoneLedgerSim:
             violations=tuple(violations),
             event_counts=ordered_counts(counts),
             converged=not convergence,
+            depth=self._tracker.stats(),
         )
 
     def _ensure_live(self) -> None:

@@ -115,6 +115,7 @@ def evaluate_seed(seed: int, runner: SeedRunner) -> SeedResult:
         event_counts=dict(report.event_counts),
         invariants=tuple(v.invariant for v in report.violations),
         failure=failure_text(report),
+        depth=report.depth,
     )
 
 

@@ -80,8 +80,11 @@ def test_ppm_constants() -> None:
 
 
 def test_fault_levels_and_rates() -> None:
-    """SIM-4 / SIM-5."""
-    assert [int(level) for level in FaultLevel] == [1, 2, 3]
+    """SIM-4 / SIM-5; SWARM (issue 12) is the project's fourth level, rates per seed."""
+    assert [int(level) for level in FaultLevel] == [1, 2, 3, 4]
+    assert FaultLevel.SWARM.cli_name == "swarm"
+    with pytest.raises(ValueError, match="SWARM draws its rates per seed"):
+        DoneLedgerFaultConfig.for_level(FaultLevel.SWARM)
     assert FaultLevel.SUNNY_DAY < FaultLevel.STORMY < FaultLevel.RADIOACTIVE
     assert DoneLedgerFaultConfig.for_level(FaultLevel.SUNNY_DAY) == DoneLedgerFaultConfig(0, 0, 0)
     assert DoneLedgerFaultConfig.for_level(FaultLevel.STORMY) == DoneLedgerFaultConfig(
@@ -90,7 +93,8 @@ def test_fault_levels_and_rates() -> None:
     assert DoneLedgerFaultConfig.for_level(FaultLevel.RADIOACTIVE) == DoneLedgerFaultConfig(
         200_000, 200_000, 200_000
     )
-    assert [DoneLedgerFaultConfig.for_level(lv).is_fault_free() for lv in FaultLevel] == [
+    upstream = (FaultLevel.SUNNY_DAY, FaultLevel.STORMY, FaultLevel.RADIOACTIVE)
+    assert [DoneLedgerFaultConfig.for_level(lv).is_fault_free() for lv in upstream] == [
         True,
         False,
         False,
@@ -105,6 +109,7 @@ def test_fault_levels_and_rates() -> None:
         ("SUNNY_DAY", FaultLevel.SUNNY_DAY),
         ("sunny-day", FaultLevel.SUNNY_DAY),
         (" Radioactive ", FaultLevel.RADIOACTIVE),
+        ("swarm", FaultLevel.SWARM),
     ],
 )
 def test_fault_level_parse(text: str, level: FaultLevel) -> None:
