@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from gossip_model.persistence import DoneLedgerKey, DoneLedgerRecord, DoneLedgerStatus
 
@@ -139,7 +140,7 @@ class DepthStats:
             if (a, b) not in self.transitions
         ]
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         """The ``depth`` section of ``sweep --json``."""
         return {
             "write_attempts": self.write_attempts,

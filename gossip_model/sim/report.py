@@ -157,6 +157,8 @@ def render_summary(outcome: SweepOutcome, header: str) -> str:
     lines.append("")
     lines.append(render_histogram(outcome.aggregate_counts))
     lines.append("")
+    lines.append(outcome.depth.render())
+    lines.append("")
     lines.append(
         f"throughput {outcome.ops_per_second():,.0f} ops/s "
         f"({outcome.elapsed:.2f} s wall, "
@@ -174,7 +176,10 @@ def sweep_to_json(
     ``ops_executed``, ``converged``, ``aborted``, ``violations_by_invariant``
     (all ids, zeros included), ``event_counts`` (all ten CamelCase names,
     zeros included), ``failures`` (``seed``, ``invariants``, ``message``,
-    ``replay``), ``elapsed_seconds``, ``ops_per_second``.
+    ``replay``), ``elapsed_seconds``, ``ops_per_second``, and ``depth``
+    (``DepthStats.to_json``: commit rate, reordered commits, retries that
+    committed after a failure, max pending, merges-per-key buckets, status
+    transitions seen and missing; added in issue 12, a compatible addition).
     """
     return {
         "schema": JSON_SCHEMA_ID,
@@ -198,6 +203,7 @@ def sweep_to_json(
             }
             for seed, text in outcome.failures
         ],
+        "depth": outcome.depth.to_json(),
         "elapsed_seconds": outcome.elapsed,
         "ops_per_second": outcome.ops_per_second(),
     }

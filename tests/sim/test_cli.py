@@ -92,6 +92,7 @@ def test_sweep_json_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
         "violations_by_invariant",
         "event_counts",
         "failures",
+        "depth",
         "elapsed_seconds",
         "ops_per_second",
     }
