@@ -22,7 +22,9 @@ from gossip_model.inmemory.done_ledger import (
     DoneLedgerBackend,
     DoneLedgerPayload,
     DoneLedgerRows,
+    RowKey,
     merge_into_rows,
+    row_key,
     validate_and_fold,
 )
 from gossip_model.inmemory.errors import (
@@ -37,7 +39,14 @@ from gossip_model.persistence import (
     DoneLedgerRecord,
 )
 
-__all__ = ["PLANTED_BUGS", "PlantedBug", "PlantedDoneLedger", "make_planted_ledger"]
+__all__ = [
+    "DEEP_PLANTED_BUGS",
+    "INVARIANT_PROBES",
+    "PLANTED_BUGS",
+    "PlantedBug",
+    "PlantedDoneLedger",
+    "make_planted_ledger",
+]
 
 _Core = InMemoryStoreCore[DoneLedgerRows, DoneLedgerPayload, DoneLedgerCommitReceipt]
 
@@ -46,7 +55,16 @@ _Core = InMemoryStoreCore[DoneLedgerRows, DoneLedgerPayload, DoneLedgerCommitRec
 
 
 class _PlantedBackend(DoneLedgerBackend):
-    """The correct apply path, split so that a subclass can break one step."""
+    """The correct apply path, split so that a subclass can break one step.
+
+    It counts successful commits per key (``key_commits``); while a key is
+    merged, ``prior_commits`` holds that key's count before this commit, so a
+    deep bug can stay correct for the first two commits on a key.
+    """
+
+    def __init__(self) -> None:
+        self.key_commits: dict[RowKey, int] = {}
+        self.prior_commits = 0
 
     def apply(
         self, durable: DoneLedgerRows, counters: FaultCounters, payload: DoneLedgerPayload
@@ -59,9 +77,12 @@ class _PlantedBackend(DoneLedgerBackend):
     ) -> DoneLedgerCommitReceipt:
         folded = validate_and_fold(payload)
         receipt = self.receipt(folded, payload)
+        commits = self.key_commits
         for key, record in folded.items():
             existing = durable.get(key)
+            self.prior_commits = commits.get(key, 0)
             durable[key] = record if existing is None else self.merge(existing, record)
+            commits[key] = self.prior_commits + 1
         return receipt
 
     def merge(self, existing: DoneLedgerRecord, incoming: DoneLedgerRecord) -> DoneLedgerRecord:
@@ -220,6 +241,177 @@ class _ReleaseAllSkipsOneCore(_Core):
         return super()._apply_locked(payload)
 
 
+# --- deep bugs (issue 12): invisible in the first two commits on a key -----------------
+
+
+def _commits(backend: object, key: RowKey) -> int:
+    """Successful commits on ``key`` so far, as counted by a planted backend."""
+    return backend.key_commits.get(key, 0) if isinstance(backend, _PlantedBackend) else 0
+
+
+class _OpAwareCore(_Core):
+    """A core that knows which op id an apply belongs to, and whether a release reorders.
+
+    ``_current`` is the op being released (set around ``_finish_locked``); an
+    apply outside a release is the auto-completed submission just allocated,
+    ``next_op_id - 1``. ``_reordered`` is set while a release may overtake an
+    older pending write (NEWEST_FIRST with two or more pending, or a specific
+    id that is not the oldest pending one).
+    """
+
+    _current: PendingWriteId | None = None
+    _reordered = False
+
+    def _finish_locked(self, op_id: PendingWriteId) -> None:
+        self._current = op_id
+        try:
+            super()._finish_locked(op_id)
+        finally:
+            self._current = None
+
+    def _op_in_apply(self) -> int:
+        return int(self._current) if self._current is not None else self.next_op_id - 1
+
+    def _set_reordered(self, flag: bool) -> None:
+        self._reordered = flag
+        backend = self.backend
+        if isinstance(backend, _ReorderAwareBackend):
+            backend.reordered = flag
+
+    def release_next(self, order: CompletionOrder) -> PendingWriteId | None:
+        self._set_reordered(order is CompletionOrder.NEWEST_FIRST and self.pending_count() >= 2)
+        try:
+            return super().release_next(order)
+        finally:
+            self._set_reordered(False)
+
+    def release_specific(self, op_id: PendingWriteId) -> bool:
+        pending = self.pending_ids()
+        self._set_reordered(bool(pending) and pending[0] != op_id)
+        try:
+            return super().release_specific(op_id)
+        finally:
+            self._set_reordered(False)
+
+    def release_all(self, order: CompletionOrder) -> int:
+        self._set_reordered(order is CompletionOrder.NEWEST_FIRST and self.pending_count() >= 2)
+        try:
+            return super().release_all(order)
+        finally:
+            self._set_reordered(False)
+
+
+class _ThirdMergeDowngradeBackend(_PlantedBackend):
+    """On the third merge into a key (its fourth commit), a lower-ranked write replaces the row."""
+
+    def merge(self, existing: DoneLedgerRecord, incoming: DoneLedgerRecord) -> DoneLedgerRecord:
+        if self.prior_commits == 3 and incoming.status.rank < existing.status.rank:
+            return incoming
+        return existing.merge(incoming)
+
+
+class _ReorderAwareBackend(_PlantedBackend):
+    """Base of backends told (by :class:`_OpAwareCore`) that the current release reorders."""
+
+    reordered = False
+
+
+class _ReorderedWinnerBytesBackend(_ReorderAwareBackend):
+    """After a reordered release, a winning incoming record's bytes replace the maximum."""
+
+    def merge(self, existing: DoneLedgerRecord, incoming: DoneLedgerRecord) -> DoneLedgerRecord:
+        merged = existing.merge(incoming)
+        if (
+            self.reordered
+            and self.prior_commits >= 2
+            and merged.provenance == incoming.provenance != existing.provenance
+        ):
+            return _rebuild(merged, bytes_scanned=incoming.bytes_scanned)
+        return merged
+
+
+class _RetryDroppedCore(_OpAwareCore):
+    """A retried payload (one whose submission or commit failed before) that was delayed
+    is dropped at release when another write to one of its keys committed meanwhile and
+    that key already had two commits; its handle still reports a normal receipt."""
+
+    def __init__(self, backend: DoneLedgerBackend, *, auto_complete: bool = True) -> None:
+        super().__init__(backend, auto_complete=auto_complete)
+        self.failed: set[DoneLedgerPayload] = set()
+        self.commit_seq = 0
+        self.key_seq: dict[RowKey, int] = {}
+        self.retry_marks: dict[int, int] = {}
+
+    def submit(self, payload: DoneLedgerPayload) -> PendingWriteId:
+        retry = payload in self.failed
+        try:
+            op_id = super().submit(payload)
+        except InjectedSubmissionFailure:
+            self.failed.add(payload)
+            raise
+        if retry and op_id in self.pending_ids():
+            self.retry_marks[int(op_id)] = self.commit_seq
+        return op_id
+
+    def _apply_locked(
+        self, payload: DoneLedgerPayload
+    ) -> tuple[DoneLedgerCommitReceipt | None, InMemoryPersistenceError | None]:
+        mark = self.retry_marks.pop(self._op_in_apply(), None)
+        keys = [row_key(record.key) for record in payload]
+        if (
+            mark is not None
+            and self.faults.fail_commit_remaining == 0
+            and any(
+                self.key_seq.get(key, 0) > mark and _commits(self.backend, key) >= 2
+                for key in keys
+            )
+        ):
+            folded = validate_and_fold(payload)
+            return DoneLedgerCommitReceipt.for_folded(folded.values()), None
+        receipt, error = super()._apply_locked(payload)
+        if error is not None:
+            self.failed.add(payload)
+        else:
+            self.commit_seq += 1
+            for key in keys:
+                self.key_seq[key] = self.commit_seq
+        return receipt, error
+
+
+class _FailedAppliedAfterNewerCore(_OpAwareCore):
+    """A release by id whose commit fails is applied anyway when a newer write had committed.
+
+    Only the records of keys that already had two commits are applied (so the
+    first two commits on a key are never affected); with none, it fails cleanly.
+    """
+
+    newest_committed = 0
+
+    def release_specific(self, op_id: PendingWriteId) -> bool:
+        self._by_id_after_newer = int(op_id) < self.newest_committed
+        try:
+            return super().release_specific(op_id)
+        finally:
+            self._by_id_after_newer = False
+
+    _by_id_after_newer = False
+
+    def _apply_locked(
+        self, payload: DoneLedgerPayload
+    ) -> tuple[DoneLedgerCommitReceipt | None, InMemoryPersistenceError | None]:
+        if self._by_id_after_newer and self.faults.fail_commit_remaining > 0:
+            folded = validate_and_fold(payload)
+            deep = {k: r for k, r in folded.items() if _commits(self.backend, k) >= 2}
+            if deep:
+                self.faults.fail_commit_remaining -= 1
+                merge_into_rows(self.durable, deep)
+                return None, InjectedCommitFailure(self.kind)
+        receipt, error = super()._apply_locked(payload)
+        if error is None:
+            self.newest_committed = max(self.newest_committed, self._op_in_apply())
+        return receipt, error
+
+
 # --- the ledger facade and the catalogue ---------------------------------------------
 
 
@@ -337,12 +529,60 @@ PLANTED_BUGS: dict[str, PlantedBug] = _bugs(
 )
 """The catalogue, by name; ``invariant`` is the id a stormy sweep must report."""
 
+DEEP_PLANTED_BUGS: dict[str, PlantedBug] = _bugs(
+    PlantedBug(
+        "third_merge_downgrade",
+        "on the third merge into a key, a lower-ranked write overwrites the status",
+        "I1",
+        _Core,
+        _ThirdMergeDowngradeBackend,
+    ),
+    PlantedBug(
+        "reordered_winner_bytes",
+        "a winning write released out of order keeps its own bytes_scanned, not the maximum",
+        "I2",
+        _OpAwareCore,
+        _ReorderedWinnerBytesBackend,
+    ),
+    PlantedBug(
+        "retry_dropped_after_concurrent_commit",
+        "a delayed retry of a failed payload is dropped if another write to its key "
+        "committed while it was pending",
+        "I7",
+        _RetryDroppedCore,
+        _PlantedBackend,
+    ),
+    PlantedBug(
+        "failed_release_applied_after_newer",
+        "a write released by id whose commit fails is applied anyway when a newer write "
+        "had already committed",
+        "I7",
+        _FailedAppliedAfterNewerCore,
+        _PlantedBackend,
+    ),
+)
+"""Deep bugs (issue 12): each needs a history (a third merge, a reordered release, a
+retry racing another commit, a failed release by id after a newer commit), so it is
+invisible in the first two commits on a key. ``invariant`` is the one the SWARM sweep
+reports first in most seeds; I6 (or I7 for the byte bug) may come first in others.
+Kept out of :data:`PLANTED_BUGS`, whose entries the state machines must also find
+and shrink to a few steps (``tests/rules``)."""
+
+
+def _catalogues() -> dict[str, PlantedBug]:
+    return {**PLANTED_BUGS, **DEEP_PLANTED_BUGS, **INVARIANT_PROBES}
+
 
 def make_planted_ledger(name: str, auto_complete: bool = True) -> PlantedDoneLedger:
-    """A fresh planted ledger by catalogue name (``ValueError`` for an unknown name)."""
+    """A fresh planted ledger by name, from any catalogue (``ValueError`` if unknown)."""
+    catalogue = _catalogues()
     try:
-        bug = PLANTED_BUGS[name]
+        bug = catalogue[name]
     except KeyError:
-        known = ", ".join(PLANTED_BUGS)
+        known = ", ".join(catalogue)
         raise ValueError(f"unknown planted bug {name!r} (known: {known})") from None
     return bug.make(auto_complete=auto_complete)
+
+
+INVARIANT_PROBES: dict[str, PlantedBug] = {}
+"""Filled in below: for each invariant id, a planted ledger it reports first."""
