@@ -15,8 +15,10 @@ change of internals); they are test aids, never a backend to use.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gossip_model.identity import OvidHash, PolicyHash, TenantId
 from gossip_model.inmemory import CompletionOrder, InMemoryDoneLedger, PendingWriteId
 from gossip_model.inmemory.done_ledger import (
     DoneLedgerBackend,
@@ -42,6 +44,7 @@ from gossip_model.persistence import (
 __all__ = [
     "DEEP_PLANTED_BUGS",
     "INVARIANT_PROBES",
+    "INVARIANT_PROBE_FOR",
     "PLANTED_BUGS",
     "PlantedBug",
     "PlantedDoneLedger",
@@ -412,6 +415,80 @@ class _FailedAppliedAfterNewerCore(_OpAwareCore):
         return receipt, error
 
 
+# --- invariant probes (issue 12): one ledger per invariant that it reports first ---------
+
+
+class _ImmediateAwareCore(_OpAwareCore):
+    """Tells an :class:`_ImmediateAwareBackend` whether the apply is an auto-completion.
+
+    An auto-completed upsert is the only apply the harness checks with a real
+    pre-snapshot (I5, I8, I10, EXE-4); a probe that misbehaves only there is
+    reported by its invariant before any read or the final I6 can see it.
+    """
+
+    def _apply_locked(
+        self, payload: DoneLedgerPayload
+    ) -> tuple[DoneLedgerCommitReceipt | None, InMemoryPersistenceError | None]:
+        backend = self.backend
+        if isinstance(backend, _ImmediateAwareBackend):
+            backend.immediate = self._current is None
+        return super()._apply_locked(payload)
+
+
+class _ImmediateAwareBackend(_PlantedBackend):
+    immediate = False
+
+
+class _LostInsertBackend(_PlantedBackend):
+    """In a batch of two or more keys, the insert of a new key is lost (receipt unchanged)."""
+
+    def _apply(
+        self, durable: DoneLedgerRows, payload: DoneLedgerPayload
+    ) -> DoneLedgerCommitReceipt:
+        folded = validate_and_fold(payload)
+        receipt = self.receipt(folded, payload)
+        for key, record in folded.items():
+            existing = durable.get(key)
+            if existing is None:
+                if len(folded) < 2:
+                    durable[key] = record
+            else:
+                durable[key] = self.merge(existing, record)
+        return receipt
+
+
+class _ImmediateCommitFailureAppliedBackend(_ImmediateAwareBackend):
+    """An auto-completed write whose commit fails was applied anyway."""
+
+    def apply(
+        self, durable: DoneLedgerRows, counters: FaultCounters, payload: DoneLedgerPayload
+    ) -> DoneLedgerCommitReceipt:
+        if self.immediate and counters.fail_commit_remaining > 0:
+            counters.fail_commit_remaining -= 1
+            self._apply(durable, payload)
+            raise InjectedCommitFailure(self.kind)
+        return super().apply(durable, counters, payload)
+
+
+class _ImmediateMixedProvenanceBackend(_ImmediateAwareBackend, _MixedProvenanceBackend):
+    """On auto-completed merges, the provenance mixes the incoming run id into the winner's."""
+
+    def merge(self, existing: DoneLedgerRecord, incoming: DoneLedgerRecord) -> DoneLedgerRecord:
+        if self.immediate:
+            return _MixedProvenanceBackend.merge(self, existing, incoming)
+        return existing.merge(incoming)
+
+
+class _ReplayDoublesBytesBackend(_ImmediateAwareBackend):
+    """An auto-completed replay of the identical record counts its bytes twice."""
+
+    def merge(self, existing: DoneLedgerRecord, incoming: DoneLedgerRecord) -> DoneLedgerRecord:
+        merged = existing.merge(incoming)
+        if self.immediate and existing == incoming:
+            return _rebuild(merged, bytes_scanned=2 * merged.bytes_scanned + 1)
+        return merged
+
+
 # --- the ledger facade and the catalogue ---------------------------------------------
 
 
@@ -434,6 +511,33 @@ class PlantedDoneLedger(InMemoryDoneLedger):
         return f"PlantedDoneLedger({self.bug!r}, {super().__repr__()})"
 
 
+class _SnapshotDropsLastLedger(PlantedDoneLedger):
+    """``snapshot()`` loses its last row (an off-by-one in paging); reads are right."""
+
+    __slots__ = ()
+
+    def snapshot(self) -> list[DoneLedgerRecord]:
+        return super().snapshot()[:-1]
+
+
+class _RepeatedReadNoneLedger(PlantedDoneLedger):
+    """``batch_get`` answers a repeated position with None (deduplicated lookups)."""
+
+    __slots__ = ()
+
+    def batch_get(
+        self, tenant_id: TenantId, policy_hash: PolicyHash, ovid_hashes: Iterable[OvidHash]
+    ) -> list[DoneLedgerRecord | None]:
+        ovids = list(ovid_hashes)
+        results = super().batch_get(tenant_id, policy_hash, ovids)
+        seen: set[OvidHash] = set()
+        out: list[DoneLedgerRecord | None] = []
+        for ovid, result in zip(ovids, results, strict=True):
+            out.append(None if ovid in seen else result)
+            seen.add(ovid)
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class PlantedBug:
     """One planted bug: its name, what is wrong, and the invariant that must catch it."""
@@ -443,10 +547,13 @@ class PlantedBug:
     invariant: str
     core_class: type[_Core]
     backend_class: type[DoneLedgerBackend]
+    ledger_class: type[PlantedDoneLedger] | None = None
+    """A facade subclass for read-path bugs; None means :class:`PlantedDoneLedger`."""
 
     def make(self, auto_complete: bool = True) -> PlantedDoneLedger:
         """A fresh planted ledger (empty, auto-complete on unless told otherwise)."""
-        return PlantedDoneLedger(
+        ledger_class = PlantedDoneLedger if self.ledger_class is None else self.ledger_class
+        return ledger_class(
             self.name, self.core_class, self.backend_class(), auto_complete=auto_complete
         )
 
@@ -584,5 +691,67 @@ def make_planted_ledger(name: str, auto_complete: bool = True) -> PlantedDoneLed
     return bug.make(auto_complete=auto_complete)
 
 
-INVARIANT_PROBES: dict[str, PlantedBug] = {}
-"""Filled in below: for each invariant id, a planted ledger it reports first."""
+INVARIANT_PROBES: dict[str, PlantedBug] = _bugs(
+    PlantedBug(
+        "probe_i3_lost_insert",
+        "in a batch of two or more keys, the insert of a new key is lost",
+        "I3",
+        _Core,
+        _LostInsertBackend,
+    ),
+    PlantedBug(
+        "probe_i5_immediate_commit_failure_applied",
+        "an auto-completed write whose commit fails was applied anyway",
+        "I5",
+        _ImmediateAwareCore,
+        _ImmediateCommitFailureAppliedBackend,
+    ),
+    PlantedBug(
+        "probe_i6_snapshot_drops_last",
+        "snapshot() loses its last row; point and batch reads are right",
+        "I6",
+        _Core,
+        _PlantedBackend,
+        _SnapshotDropsLastLedger,
+    ),
+    PlantedBug(
+        "probe_i7_repeated_read_none",
+        "batch_get answers a repeated position with None",
+        "I7",
+        _Core,
+        _PlantedBackend,
+        _RepeatedReadNoneLedger,
+    ),
+    PlantedBug(
+        "probe_i8_immediate_mixed_provenance",
+        "on auto-completed merges the provenance mixes the incoming run id into the winner's",
+        "I8",
+        _ImmediateAwareCore,
+        _ImmediateMixedProvenanceBackend,
+    ),
+    PlantedBug(
+        "probe_i10_replay_doubles_bytes",
+        "an auto-completed replay of the identical record counts its bytes twice",
+        "I10",
+        _ImmediateAwareCore,
+        _ReplayDoublesBytesBackend,
+    ),
+)
+"""Ledgers that exist to prove an invariant can fire (issue 12): with the bugs of
+:data:`PLANTED_BUGS` they give, for each of I1..I11, a ledger whose first reported
+violation in a SWARM sweep is that invariant (:data:`INVARIANT_PROBE_FOR`)."""
+
+INVARIANT_PROBE_FOR: dict[str, str] = {
+    "I1": "status_downgrade",
+    "I2": "bytes_last_writer_wins",
+    "I3": "probe_i3_lost_insert",
+    "I4": "pending_visible",
+    "I5": "probe_i5_immediate_commit_failure_applied",
+    "I6": "probe_i6_snapshot_drops_last",
+    "I7": "probe_i7_repeated_read_none",
+    "I8": "probe_i8_immediate_mixed_provenance",
+    "I9": "receipt_counts_raw",
+    "I10": "probe_i10_replay_doubles_bytes",
+    "I11": "newest_as_oldest",
+}
+"""Invariant id -> the planted ledger (any catalogue) that it reports first."""
