@@ -8,15 +8,20 @@ Commands::
 
 ``sweep`` runs seeds ``S .. S+N-1`` (or the contiguous chunk ``I`` of ``N``
 chunks with ``--shard I/N``, 1-based) in ``J`` worker processes (default: all
-cores), shows a progress bar when stderr is a terminal, then prints seeds,
-ops, violations by invariant, the converged count, the event histogram with
-a text bar chart, and the throughput. Exit status 0 when every seed is clean,
+cores). It prints what runs (level, ops, seeds, jobs, backend) first, shows a
+progress bar with rate and ETA when stderr is a terminal, then the verdict
+(PASS with the commit rate, flagged as shallow below 10%; FAIL with the
+invariants), seeds, ops (generated steps plus drain steps), violations by
+invariant, the converged count, the event histogram with a text bar chart,
+the depth section (``gossip_model.sim.depth``) and the throughput. Exit status 0 when every seed is clean,
 1 when any seed has a violation, does not converge or raises (each failing
 seed's exact ``replay`` command is printed), 2 on bad arguments.
 
 ``replay`` reruns one seed deterministically (RUN-10); ``--trace`` prints the
-op-by-op trace with events and violations. It prints the first violation
-with the records involved and exits 1 when the run fails, 0 when it is clean.
+op-by-op trace with events and violations. It prints the SWARM profile of the
+seed, and, when the run fails, the step number and op of the first violation
+(even without ``--trace``) and the records involved; exit 1 when the run
+fails, 0 when it is clean.
 
 ``--ledger planted:NAME`` (hidden from ``--help``) is a test aid: it runs the
 simulation against a planted-bug ledger of ``gossip_model.sim.planted`` so a
@@ -24,7 +29,9 @@ test can show that sweeps catch it and that ``replay`` reproduces it.
 
 The command line is a thin shell (section 5): for the same seed, level and
 counts it produces the same report as ``DoneLedgerSim.run`` or
-``run_swizzle_clog``. Only the throughput figure reads the wall clock.
+``run_swizzle_clog``. Only the throughput figure and the progress bar read the
+wall clock. ``planted:NAME`` also accepts the deep planted bugs and the
+invariant probes of ``gossip_model.sim.planted`` (``sweep.open_sim_ledger``).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from typing import IO, Any, NoReturn
 
 from gossip_model.inmemory import PendingWriteId
 from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerKey
-from gossip_model.sim.backends import DEFAULT_LEDGER, check_ledger_name, is_shared, open_ledger
+from gossip_model.sim.backends import DEFAULT_LEDGER, is_shared
 from gossip_model.sim.context import SimContext
 from gossip_model.sim.events import DoneLedgerSimEvent, GetOk
 from gossip_model.sim.faults import FaultLevel
@@ -55,7 +62,12 @@ from gossip_model.sim.report import (
     sweep_to_json,
 )
 from gossip_model.sim.runner import DoneLedgerSim
-from gossip_model.sim.sweep import SweepConfig, failure_text
+from gossip_model.sim.sweep import (
+    SweepConfig,
+    check_sim_ledger_name,
+    failure_text,
+    open_sim_ledger,
+)
 from gossip_model.sim.trace import TraceEntry
 from gossip_model.sim.violations import format_record
 
@@ -124,7 +136,7 @@ def _shard(text: str) -> tuple[int, int]:
 
 def _ledger(text: str) -> str:
     try:
-        check_ledger_name(text)
+        check_sim_ledger_name(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -238,10 +250,16 @@ def shard_seeds(start: int, count: int, shard: tuple[int, int] | None) -> range:
     return range(lo, hi)
 
 
-def _progress(done: int, total: int, stream: IO[str]) -> None:
+def _progress(done: int, total: int, stream: IO[str], elapsed: float) -> None:
+    """The progress bar with the rate so far and the time left at that rate (display only)."""
     width = 30
     filled = width * done // total if total else width
-    stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} seeds")
+    rate = done / elapsed if elapsed > 0 else 0.0
+    eta = f"{(total - done) / rate:.0f}s" if rate > 0 else "?"
+    stream.write(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} seeds"
+        f"  {rate:.1f} seeds/s  ETA {eta} "
+    )
     if done == total:
         stream.write("\n")
     stream.flush()
@@ -264,13 +282,6 @@ def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if is_shared(config.ledger):
         jobs = 1  # seeds on one file or database must not interleave
     show_progress = err.isatty()
-    started = time.perf_counter()
-    results: list[SeedResult] = []
-    for result in _results(config, seeds, jobs):
-        results.append(result)
-        if show_progress:
-            _progress(len(results), len(seeds), err)
-    outcome = SweepOutcome.from_results(results, time.perf_counter() - started)
     mode = (
         f"swizzle-clog {config.swizzle_batches} batches"
         if config.swizzle_batches is not None
@@ -283,7 +294,16 @@ def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         f"gossip-sim sweep: {config.fault_level.name}, {mode}, {span}{shard}, "
         f"{jobs} job(s){ledger}"
     )
-    out.write(render_summary(outcome, header) + "\n")
+    out.write(header + "\n\n")  # what runs, before the progress bar
+    out.flush()
+    started = time.perf_counter()
+    results: list[SeedResult] = []
+    for result in _results(config, seeds, jobs):
+        results.append(result)
+        if show_progress:
+            _progress(len(results), len(seeds), err, time.perf_counter() - started)
+    outcome = SweepOutcome.from_results(results, time.perf_counter() - started)
+    out.write(render_summary(outcome, "") + "\n")
     replays = {seed: replay_command(seed, config) for seed, _ in outcome.failures}
     if outcome.failures:
         out.write(f"\nFAILED: {len(outcome.failures)} seed(s)\n")
@@ -339,7 +359,7 @@ def _trace_line(entry: TraceEntry, out: IO[str]) -> None:
 
 def _replay(args: argparse.Namespace, out: IO[str]) -> int:
     config = _config(args)
-    with open_ledger(config.ledger) as ledger:
+    with open_sim_ledger(config.ledger) as ledger:
         return _replay_on(args, config, ledger, out)
 
 
@@ -347,12 +367,18 @@ def _replay_on(
     args: argparse.Namespace, config: SweepConfig, ledger: SimLedger | None, out: IO[str]
 ) -> int:
     trace: list[TraceEntry] = []
-    sim = DoneLedgerSim(
-        SimContext(args.seed, config.fault_level),
-        ledger,
-        tracer=trace.append if args.trace else None,
-    )
+    first_bad: list[TraceEntry] = []
+
+    def tracer(entry: TraceEntry) -> None:
+        if args.trace:
+            trace.append(entry)
+        if entry.violations and not first_bad:
+            first_bad.append(entry)
+
+    sim = DoneLedgerSim(SimContext(args.seed, config.fault_level), ledger, tracer=tracer)
     out.write(f"gossip-sim {replay_command(args.seed, config)[len(PROG) + 1 :]}\n")
+    if sim.swarm_profile is not None:
+        out.write(f"swarm profile: {sim.swarm_profile.describe()}\n")
     try:
         if config.swizzle_batches is not None:
             report = sim.run_swizzle_clog(config.swizzle_batches)
@@ -377,6 +403,17 @@ def _replay_on(
     # A failing report always has a violation: not converging means I6 violations.
     first = report.violations[0]
     out.write(f"\nFAILED: {text}\n")
+    if first_bad:
+        entry = first_bad[0]
+        out.write(
+            f"first violation at step {entry.step} ({entry.phase}): {entry.op} -> "
+            f"{describe_event(entry.event)}\n"
+        )
+    else:
+        out.write(
+            f"first violation found by the final convergence check (I6) after step "
+            f"{report.ops_executed}\n"
+        )
     out.write(f"first violation: {first}\n")
     key = getattr(first, "key", None)
     if isinstance(key, DoneLedgerKey):

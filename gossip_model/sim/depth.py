@@ -22,6 +22,9 @@ Definitions (choices, documented here):
   (identified by its records' run ids, unique per built record, SIM-11)
   whose submission or commit failed before;
 * ``max_pending`` is the largest number of tracked delayed batches;
+* ``drain_steps`` counts the batches still delayed when a phase ended, which
+  the drain (RUN-4) released oldest-first and checked one by one; each adds 1
+  to ``ops_executed`` (RUN-8);
 * ``transitions`` are the distinct (status rank before, status rank after)
   pairs of merges, out of the 15 pairs the lattice allows (after >= before,
   LED-12).
@@ -84,6 +87,7 @@ class DepthStats:
     max_pending: int = 0
     merges_per_key: Mapping[str, int] = field(default_factory=dict)
     transitions: frozenset[tuple[int, int]] = frozenset()
+    drain_steps: int = 0
 
     @property
     def commit_rate(self) -> float:
@@ -122,6 +126,7 @@ class DepthStats:
             max_pending=max(self.max_pending, other.max_pending),
             merges_per_key={b: n for b, n in merges.items() if n},
             transitions=self.transitions | other.transitions,
+            drain_steps=self.drain_steps + other.drain_steps,
         )
 
     @classmethod
@@ -150,6 +155,7 @@ class DepthStats:
             "reordered_share": round(self.reordered_share, 4),
             "retry_commits_after_failure": self.retry_commits,
             "max_pending": self.max_pending,
+            "drain_steps": self.drain_steps,
             "merges_per_key": {b: self.merges_per_key.get(b, 0) for b in MERGE_BUCKETS},
             "status_transitions_seen": len(self.transitions),
             "status_transitions_possible": len(LATTICE_TRANSITIONS),
@@ -198,6 +204,7 @@ class RunTracker:
         "armed_delay",
         "armed_submit",
         "commits",
+        "drain_steps",
         "failed_ids",
         "failed_payloads",
         "last_committed",
@@ -218,6 +225,7 @@ class RunTracker:
         self.reordered_commits = 0
         self.retry_commits = 0
         self.max_pending = 0
+        self.drain_steps = 0
         self.merges: dict[DoneLedgerKey, int] = {}
         self.transitions: set[tuple[int, int]] = set()
         self.failed_payloads: list[_Payload] = []
@@ -298,4 +306,5 @@ class RunTracker:
             max_pending=self.max_pending,
             merges_per_key={b: merges[b] for b in MERGE_BUCKETS if b in merges},
             transitions=frozenset(self.transitions),
+            drain_steps=self.drain_steps,
         )

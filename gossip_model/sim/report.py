@@ -23,6 +23,7 @@ __all__ = [
     "SweepOutcome",
     "render_histogram",
     "render_summary",
+    "render_verdict",
     "sweep_to_json",
 ]
 
@@ -140,11 +141,54 @@ def render_histogram(counts: Mapping[DoneLedgerSimEventKind, int], width: int = 
     return "\n".join(line.rstrip() for line in lines)
 
 
+SHALLOW_COMMIT_RATE = 0.10
+"""Below this commit rate a clean sweep is called shallow in the verdict (issue 12)."""
+
+
+def render_verdict(outcome: SweepOutcome) -> str:
+    """One line that says whether the sweep passed and how much it exercised.
+
+    A pass where few writes committed is flagged as shallow (the upstream
+    fault levels fail most writes), pointing at ``--fault-level swarm``.
+    """
+    depth = outcome.depth
+    if outcome.failures:
+        failed = {inv for invs in outcome.failed_invariants.values() for inv in invs}
+        named = ", ".join(inv for inv in INVARIANT_NAMES if inv in failed)
+        aborted = f", {outcome.exception_count} aborted" if outcome.exception_count else ""
+        return (
+            f"verdict    FAIL: {len(outcome.failures)} of {outcome.seed_count} seed(s) failed"
+            f"{aborted}" + (f" (invariants {named})" if named else "") + "; replay commands below"
+        )
+    text = (
+        f"verdict    PASS: {outcome.seed_count} seed(s) clean and converged; "
+        f"{depth.commit_rate:.1%} of {depth.write_attempts} write attempts committed"
+    )
+    if depth.write_attempts and depth.commit_rate < SHALLOW_COMMIT_RATE:
+        text += " (shallow: try --fault-level swarm)"
+    return text
+
+
 def render_summary(outcome: SweepOutcome, header: str) -> str:
-    """The sweep summary: seeds, ops, violations by invariant, convergence, events, speed."""
-    lines = [header, ""]
+    """The sweep summary: verdict, seeds, ops, violations, convergence, events, depth, speed.
+
+    ``header`` (what ran) is printed first unless empty (the command line
+    prints it before the progress bar instead).
+    """
+    lines = [header, ""] if header else []
+    lines.append(render_verdict(outcome))
+    lines.append("")
     lines.append(f"seeds      {outcome.seed_count} ({len(outcome.failures)} failed)")
-    lines.append(f"ops        {outcome.ops_executed}")
+    drain = outcome.depth.drain_steps
+    lines.append(
+        f"ops        {outcome.ops_executed} ({outcome.ops_executed - drain} generated steps"
+        f" + {drain} drain steps)"
+    )
+    if drain:
+        lines.append(
+            "           a drain step releases one write still delayed when a phase ended"
+            " (oldest first) and checks it (RUN-4)"
+        )
     lines.append(f"converged  {outcome.converged_count}/{outcome.seed_count}")
     if outcome.exception_count:
         lines.append(f"aborted    {outcome.exception_count} (exception raised)")

@@ -551,6 +551,7 @@ class DoneLedgerSim:
                 op_id, self._pending_batches.pop(op_id), False
             )
             self._ops_executed += 1
+            self._tracker.drain_steps += 1
             self._ctx.tick()
             record_event(counts, event)
             outcomes.append((op_id, injected))

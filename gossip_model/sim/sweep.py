@@ -8,7 +8,8 @@ never influences a run (SIM-3).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from gossip_model.sim.backends import (
@@ -26,13 +27,48 @@ from gossip_model.sim.runner import DoneLedgerSim
 __all__ = [
     "DEFAULT_LEDGER",
     "SweepConfig",
+    "check_sim_ledger_name",
     "evaluate_seed",
     "failure_text",
     "make_ledger",
+    "open_sim_ledger",
     "run_seed_sweep",
 ]
 
 SeedRunner = Callable[[int], DoneLedgerSimReport]
+
+
+_PLANTED = "planted:"
+
+
+def _extra_planted(name: str) -> str | None:
+    """The bug name of a ``planted:NAME`` outside ``PLANTED_BUGS`` (deep bugs, probes)."""
+    if not name.startswith(_PLANTED):
+        return None
+    from gossip_model.sim.planted import DEEP_PLANTED_BUGS, INVARIANT_PROBES
+
+    bug = name[len(_PLANTED) :]
+    return bug if bug in DEEP_PLANTED_BUGS or bug in INVARIANT_PROBES else None
+
+
+def check_sim_ledger_name(name: str) -> str:
+    """``check_ledger_name``, also accepting the deep planted bugs and invariant probes."""
+    if _extra_planted(name) is not None:
+        return name
+    return check_ledger_name(name)
+
+
+@contextmanager
+def open_sim_ledger(name: str) -> Iterator[SimLedger | None]:
+    """``open_ledger``, also opening the deep planted bugs and invariant probes (issue 12)."""
+    bug = _extra_planted(name)
+    if bug is None:
+        with open_ledger(name) as ledger:
+            yield ledger
+        return
+    from gossip_model.sim.planted import make_planted_ledger
+
+    yield make_planted_ledger(bug)
 
 
 def make_ledger(name: str) -> SimLedger | None:
@@ -62,7 +98,7 @@ class SweepConfig:
 
     def run(self, seed: int) -> DoneLedgerSimReport:
         """Run one seed on a fresh context, simulation and ledger."""
-        with open_ledger(self.ledger) as ledger:
+        with open_sim_ledger(self.ledger) as ledger:
             sim = DoneLedgerSim(SimContext(seed, self.fault_level), ledger)
             if self.swizzle_batches is not None:
                 return sim.run_swizzle_clog(self.swizzle_batches)

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from gossip_model.inmemory import CompletionOrder, PendingWriteId
-from gossip_model.persistence import DoneLedgerKey, DoneLedgerProvenance, DoneLedgerRecord
+from gossip_model.persistence import (
+    DoneLedgerKey,
+    DoneLedgerProvenance,
+    DoneLedgerRecord,
+    DoneLedgerStatus,
+)
 
 __all__ = [
     "BytesScanMonotonicity",
@@ -33,6 +38,7 @@ __all__ = [
     "SubmitRollback",
     "format_key",
     "format_provenance",
+    "format_rank",
     "format_record",
 ]
 
@@ -44,6 +50,14 @@ def format_key(key: DoneLedgerKey) -> str:
         f"policy={bytes(key.policy_hash)[:4].hex()}.., "
         f"ovid={bytes(key.ovid_hash)[:4].hex()}..)"
     )
+
+
+def format_rank(rank: int) -> str:
+    """A status rank as its name and rank, e.g. ``ScannedClean (rank 10)``."""
+    for status in DoneLedgerStatus.ALL:
+        if status.rank == rank:
+            return f"{status.variant_name} (rank {rank})"
+    return f"unknown status (rank {rank})"
 
 
 def format_provenance(provenance: DoneLedgerProvenance) -> str:
@@ -108,8 +122,8 @@ class StatusMonotonicity(DoneLedgerViolation):
 
     def _details(self) -> str:
         return (
-            f"key={format_key(self.key)} expected rank >= {self.prev_rank}, "
-            f"actual rank {self.current_rank}"
+            f"key={format_key(self.key)} expected status >= {format_rank(self.prev_rank)}, "
+            f"actual {format_rank(self.current_rank)}"
         )
 
 

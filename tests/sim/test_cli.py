@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -239,8 +240,9 @@ def test_progress_bar_on_a_terminal(
     monkeypatch.setattr("sys.stderr", fake)
     status = main(["sweep", "--seeds", "2", "--ops", "20", "--jobs", "1"])
     assert status == 0
-    assert fake.getvalue().endswith("] 2/2 seeds\n")
-    assert "\r[" in fake.getvalue()
+    text = fake.getvalue()
+    assert re.search(r"\] 2/2 seeds  [0-9.]+ seeds/s  ETA 0s \n$", text), text
+    assert re.search(r"\r\[#+\.+\] 1/2 seeds  [0-9.]+ seeds/s  ETA [0-9]+s ", text), text
 
 
 def test_replay_command_round_trip() -> None:
