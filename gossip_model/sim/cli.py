@@ -13,9 +13,10 @@ progress bar with rate and ETA when stderr is a terminal, then the verdict
 (PASS with the commit rate, flagged as shallow below 10%; FAIL with the
 invariants), seeds, ops (generated steps plus drain steps), violations by
 invariant, the converged count, the event histogram with a text bar chart,
-the depth section (``gossip_model.sim.depth``) and the throughput. Exit status 0 when every seed is clean,
-1 when any seed has a violation, does not converge or raises (each failing
-seed's exact ``replay`` command is printed), 2 on bad arguments.
+the depth section (``gossip_model.sim.depth``) and the throughput. Exit
+status 0 when every seed is clean, 1 when any seed has a violation, does not
+converge or raises (each failing seed's exact ``replay`` command is printed),
+2 on bad arguments.
 
 ``replay`` reruns one seed deterministically (RUN-10); ``--trace`` prints the
 op-by-op trace with events and violations. It prints the SWARM profile of the

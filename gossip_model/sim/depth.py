@@ -226,7 +226,7 @@ class RunTracker:
         self.retry_commits = 0
         self.max_pending = 0
         self.drain_steps = 0
-        self.merges: dict[DoneLedgerKey, int] = {}
+        self.merges: dict[tuple[bytes, bytes, bytes], int] = {}
         self.transitions: set[tuple[int, int]] = set()
         self.failed_payloads: list[_Payload] = []
         self.failed_ids: set[tuple[int, ...]] = set()
@@ -276,10 +276,13 @@ class RunTracker:
         self, key: DoneLedgerKey, before: DoneLedgerRecord | None, after: DoneLedgerRecord
     ) -> None:
         """The oracle committed ``after`` for ``key`` over ``before`` (None: an insert)."""
+        # Keyed by raw bytes: their hashes are cached, a DoneLedgerKey's are not.
+        row = (key.tenant_id.raw, key.policy_hash.raw, key.ovid_hash.raw)
+        merges = self.merges
         if before is None:
-            self.merges.setdefault(key, 0)
+            merges.setdefault(row, 0)
             return
-        self.merges[key] = self.merges.get(key, 0) + 1
+        merges[row] = merges.get(row, 0) + 1
         self.transitions.add((before.status.rank, after.status.rank))
 
     def _failed(self, records: _Payload) -> None:

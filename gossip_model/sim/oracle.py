@@ -93,12 +93,19 @@ class DoneLedgerOracle:
         records = self.pending.pop(op_id, None)
         if records is None:
             return False
-        merged = merged_entries(self.committed, fold_batch(records))
+        folded = fold_batch(records)
         observer = self.observer
-        if observer is not None:
-            for key, after in merged.items():
-                observer(key, self.committed.get(key), after)
-        self.committed.update(merged)
+        if observer is None:
+            self.committed.update(merged_entries(self.committed, folded))
+            return True
+        # Same result as merged_entries + update (folded keys are distinct), with one
+        # lookup per key shared by the merge and the observer.
+        committed = self.committed
+        for key, incoming in folded.items():
+            existing = committed.get(key)
+            after = incoming if existing is None else _merge(existing, incoming)
+            committed[key] = after
+            observer(key, existing, after)
         return True
 
     def abort(self, op_id: PendingWriteId) -> None:
