@@ -69,11 +69,7 @@ def merge_bucket(merges: int) -> str:
     return "16+"
 
 
-def _status_name(rank: int) -> str:
-    for status in DoneLedgerStatus.ALL:
-        if status.rank == rank:
-            return status.variant_name
-    return str(rank)
+_STATUS_NAMES = {status.rank: status.variant_name for status in DoneLedgerStatus.ALL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +136,7 @@ class DepthStats:
     def missing_transitions(self) -> list[str]:
         """The lattice transitions never seen, as ``Before->After`` names."""
         return [
-            f"{_status_name(a)}->{_status_name(b)}"
+            f"{_STATUS_NAMES[a]}->{_STATUS_NAMES[b]}"
             for a, b in LATTICE_TRANSITIONS
             if (a, b) not in self.transitions
         ]

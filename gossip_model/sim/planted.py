@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from gossip_model.identity import OvidHash, PolicyHash, TenantId
 from gossip_model.inmemory import CompletionOrder, InMemoryDoneLedger, PendingWriteId
@@ -429,9 +430,8 @@ class _ImmediateAwareCore(_OpAwareCore):
     def _apply_locked(
         self, payload: DoneLedgerPayload
     ) -> tuple[DoneLedgerCommitReceipt | None, InMemoryPersistenceError | None]:
-        backend = self.backend
-        if isinstance(backend, _ImmediateAwareBackend):
-            backend.immediate = self._current is None
+        # Only ever built with an _ImmediateAwareBackend (INVARIANT_PROBES).
+        cast(_ImmediateAwareBackend, self.backend).immediate = self._current is None
         return super()._apply_locked(payload)
 
 

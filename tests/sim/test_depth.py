@@ -97,6 +97,7 @@ def test_depth_stats_add_render_and_json() -> None:
     assert total.merges_per_key == {"0": 1, "3": 2, "16+": 1}
     assert total.keys_with_merges(3) == 3
     assert total.keys_with_merges(4) == 1
+    assert total.transition_coverage == 1 / 15
     assert DepthStats().commit_rate == 0.0
     assert DepthStats().reordered_share == 0.0
     document = total.to_json()

@@ -97,15 +97,19 @@ def test_reordered_winner_bytes_needs_two_prior_commits(prior: int) -> None:
         assert "I2" in script.invariants()
 
 
+@pytest.mark.parametrize("failure", ["submit", "commit"])
 @pytest.mark.parametrize("prior", [0, 1])
-def test_retry_dropped_needs_a_deep_key(prior: int) -> None:
+def test_retry_dropped_needs_a_deep_key(prior: int, failure: str) -> None:
     """I7: a delayed retry overtaken by another commit on a key with two commits is lost."""
     script = Script("retry_dropped_after_concurrent_commit")
     for n in range(prior):
         script.upsert(script.record(0, RETRYABLE, 1, 1 + n))
     retried = script.record(0, CLEAN, 300, 100)
-    script.step(Op.InjectSubmitFailure(1))
-    script.upsert(retried)  # fails at submission
+    if failure == "submit":
+        script.step(Op.InjectSubmitFailure(1))
+    else:
+        script.step(Op.InjectCommitFailure(1))
+    script.upsert(retried)  # fails at submission or at its auto-completed commit
     script.step(Op.InjectDelay(1))
     script.upsert(retried)  # the retry, delayed
     script.upsert(script.record(0, RETRYABLE, 2, 3))  # another write commits meanwhile
