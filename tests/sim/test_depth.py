@@ -10,6 +10,8 @@ least 90% of the lattice's status transitions are seen.
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from gossip_model.inmemory import CompletionOrder
@@ -31,7 +33,9 @@ DEPTH_SEEDS = 20
 DEPTH_OPS = 300
 
 
+@functools.cache
 def sweep(level: FaultLevel) -> SweepOutcome:
+    """One fixed sweep per level, shared by the tests of this module (read-only)."""
     return run_seed_sweep(
         range(DEPTH_SEEDS), lambda seed: DoneLedgerSim(SimContext(seed, level)).run(DEPTH_OPS)
     )
