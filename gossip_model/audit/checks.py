@@ -12,6 +12,7 @@ only the violations); the same SQL runs on PostgreSQL and SQLite.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,6 +32,7 @@ from gossip_model.persistence.location import Location
 Row = Sequence[Any]
 I64_MIN = -(2**63)
 RANKS = frozenset({1, 2, 3, 10, 11})
+FAILURE_RANKS = frozenset({1, 2, 3})
 SCANNED_CLEAN = 10
 SCANNED_WITH_FINDINGS = 11
 LOCATION_MAX = 4096
@@ -74,8 +76,56 @@ def _decode_problem_done(row: Row) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _code_ok(code: str) -> bool:
+    """DL-14, cached: a ledger holds few distinct codes."""
+    try:
+        DoneLedgerErrorCode(code)
+    except ValueError:
+        return False
+    return True
+
+
 def check_done_row(row: Row, report: AuditReport) -> None:
-    """DL-DECODE, DL-SHAPE (DL-32), DL-CODE (DL-14), DL-ORDER (DL-43) for one stored row."""
+    """DL-DECODE, DL-SHAPE (DL-32), DL-CODE (DL-14), DL-ORDER (DL-43) for one stored row.
+
+    A valid row passes one inline expression (the fast path); any other row
+    goes through :func:`_check_done_detail`, which names each problem.
+    """
+    t, p, o, status, scanned, count, fence, started, finished, run, shard, code = row
+    if (
+        type(t) is bytes
+        and len(t) == 32
+        and type(p) is bytes
+        and len(p) == 32
+        and type(o) is bytes
+        and len(o) == 32
+        and type(status) is int
+        and type(scanned) is int
+        and 0 <= scanned <= I63_MAX
+        and type(count) is int
+        and 0 <= count <= I31_MAX
+        and type(fence) is int
+        and 0 <= fence <= I63_MAX
+        and type(finished) is int
+        and finished <= I63_MAX
+        and type(started) is int
+        and 0 <= started <= finished
+        and type(run) is int
+        and I64_MIN <= run <= I63_MAX
+        and type(shard) is int
+        and I64_MIN <= shard <= I63_MAX
+        and (
+            (status == SCANNED_CLEAN and count == 0 and code is None)
+            or (status == SCANNED_WITH_FINDINGS and count > 0 and code is None)
+            or (status in FAILURE_RANKS and type(code) is str and _code_ok(code))
+        )
+    ):
+        return
+    _check_done_detail(row, report)
+
+
+def _check_done_detail(row: Row, report: AuditReport) -> None:
     problem = _decode_problem_done(row)
     if problem is not None:
         report.add(rules.DL_DECODE, {**_done_key(row), "column": problem})
@@ -96,7 +146,7 @@ def check_done_row(row: Row, report: AuditReport) -> None:
         shape = f"status {status} without an error_code"
     if shape is not None:
         report.add(rules.DL_SHAPE, {**_done_key(row), "problem": shape})
-    if code is not None:
+    if code is not None and not _code_ok(code):
         try:
             DoneLedgerErrorCode(code)
         except ValueError as err:
@@ -162,8 +212,51 @@ def _location_problem(display: object, url: object) -> str | None:
     return None
 
 
+def _text_ok(value: object) -> bool:
+    """LOC-2 sizes: 1..4096 UTF-8 bytes (1024 characters can never exceed 4096 bytes)."""
+    return (
+        type(value) is str
+        and len(value) > 0
+        and (len(value) <= 1024 or len(value.encode("utf-8")) <= LOCATION_MAX)
+    )
+
+
 def check_observation_row(row: Row, report: AuditReport) -> None:
-    """FS-DECODE (ENC-1, ENC-2, ENC-5), FS-ID-OBSERVATION (FS-16, ID-18)."""
+    """FS-DECODE (ENC-1, ENC-2, ENC-5), FS-ID-OBSERVATION (FS-16, ID-18).
+
+    Fast path for rows that decode; others go through :func:`_check_observation_detail`.
+    """
+    t, oid, occ, pol, ovid, run, shard, fence, seen, display, url = row
+    if not (
+        type(t) is bytes
+        and len(t) == 32
+        and type(oid) is bytes
+        and len(oid) == 32
+        and type(occ) is bytes
+        and len(occ) == 32
+        and type(pol) is bytes
+        and len(pol) == 32
+        and type(ovid) is bytes
+        and len(ovid) == 32
+        and type(run) is int
+        and I64_MIN <= run <= I63_MAX
+        and type(shard) is int
+        and I64_MIN <= shard <= I63_MAX
+        and type(fence) is int
+        and 0 <= fence <= I63_MAX
+        and type(seen) is int
+        and 0 <= seen <= I63_MAX
+        and (
+            (display is None and url is None)
+            or (_text_ok(display) and (url is None or _text_ok(url)))
+        )
+    ):
+        _check_observation_detail(row, report)
+    elif derive_key(OBSERVATION_ID_V1, t + pol + occ) != oid:
+        report.add(rules.OBSERVATION_ID, {"tenant_id": t.hex(), "observation_id": oid.hex()})
+
+
+def _check_observation_detail(row: Row, report: AuditReport) -> None:
     columns = ("tenant_id", "observation_id", "occurrence_id", "policy_hash", "ovid_hash")
     for index, column in enumerate(columns):
         if not _id32(row[index]):

@@ -39,6 +39,8 @@ class Reader(Protocol):
 
     def estimate(self, table: str) -> int: ...
 
+    def batches(self, query: str) -> Iterator[list[Row]]: ...
+
     def stream(self, query: str) -> Iterator[Row]: ...
 
     def close(self) -> None: ...
@@ -78,12 +80,17 @@ class PostgresReader:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def stream(self, query: str) -> Iterator[Row]:
+    def batches(self, query: str) -> Iterator[list[Row]]:
+        """Lists of at most ``batch_rows`` rows from one server-side cursor."""
         name = f"gossip_audit_{next(self._names)}"
         with self.conn.cursor(name=name, binary=True) as cursor:
-            cursor.itersize = self.batch_rows
             cursor.execute(query)
-            yield from cursor
+            while rows := cursor.fetchmany(self.batch_rows):
+                yield rows
+
+    def stream(self, query: str) -> Iterator[Row]:
+        for rows in self.batches(query):
+            yield from rows
 
     def close(self) -> None:
         if not self.conn.closed:
@@ -119,13 +126,17 @@ class SqliteReader:
         row = self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()
         return int(row[0]) if row else 0
 
-    def stream(self, query: str) -> Iterator[Row]:
+    def batches(self, query: str) -> Iterator[list[Row]]:
         cursor = self.conn.execute(query)
         try:
-            while batch := cursor.fetchmany(self.batch_rows):
-                yield from batch
+            while rows := cursor.fetchmany(self.batch_rows):
+                yield rows
         finally:
             cursor.close()
+
+    def stream(self, query: str) -> Iterator[Row]:
+        for rows in self.batches(query):
+            yield from rows
 
     def close(self) -> None:
         self.conn.close()

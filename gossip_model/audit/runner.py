@@ -58,12 +58,11 @@ def run_audit(reader: Reader, report: AuditReport, progress: Progress) -> AuditR
             continue
         progress.start(table, reader.estimate(table))
         rows = 0
-        for row in reader.stream(query):
-            check(row, report)
-            rows += 1
-            if rows % 1024 == 0:
-                progress.advance(1024)
-        progress.advance(rows % 1024)
+        for batch in reader.batches(query):
+            for row in batch:
+                check(row, report)
+            rows += len(batch)
+            progress.advance(len(batch))
         progress.finish()
         report.count_rows(table, rows)
     for needed, query, add in RELATION_SCANS:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gossip_model.audit import AuditReport
 from gossip_model.audit.checks import (
+    _check_done_detail,
+    _check_observation_detail,
     check_done_row,
     check_finding_row,
     check_observation_row,
@@ -141,3 +145,61 @@ def test_observation_decode(index: int, value: object, column: str) -> None:
 def test_observation_with_a_short_id_stops_at_decoding() -> None:
     report = run(check_observation_row, changed(GOOD_OBSERVATION, 4, b"x"))
     assert report.counts == {"FS-DECODE": 1}
+
+
+# --- fast paths agree with the detailed checks ------------------------------------------------
+
+
+def _mutations(good: tuple[Any, ...], values: list[object]) -> st.SearchStrategy[tuple[Any, ...]]:
+    """``good`` with up to three columns replaced by edge values."""
+    edits = st.lists(st.tuples(st.integers(0, len(good) - 1), st.sampled_from(values)), max_size=3)
+
+    def apply(changes: list[tuple[int, object]]) -> tuple[Any, ...]:
+        row = good
+        for index, value in changes:
+            row = changed(row, index, value)
+        return row
+
+    return edits.map(apply)
+
+
+EDGE = [
+    None,
+    True,
+    0,
+    1,
+    2,
+    3,
+    10,
+    11,
+    -1,
+    2**31 - 1,
+    2**31,
+    2**63 - 1,
+    2**63,
+    -(2**63),
+    b"x" * 31,
+    b"y" * 32,
+    "",
+    "E_X",
+    "BAD*",
+    "d" * 1025,
+    "é" * 1500,
+    "url",
+]
+
+
+@given(_mutations(GOOD_DONE, EDGE))
+def test_done_fast_path_equals_detail(row: tuple[Any, ...]) -> None:
+    fast, slow = AuditReport("x"), AuditReport("x")
+    check_done_row(row, fast)
+    _check_done_detail(row, slow)
+    assert (fast.counts, fast.examples) == (slow.counts, slow.examples)
+
+
+@given(_mutations(changed(GOOD_OBSERVATION, 9, "d"), EDGE))
+def test_observation_fast_path_equals_detail(row: tuple[Any, ...]) -> None:
+    fast, slow = AuditReport("x"), AuditReport("x")
+    check_observation_row(row, fast)
+    _check_observation_detail(row, slow)
+    assert (fast.counts, fast.examples) == (slow.counts, slow.examples)
