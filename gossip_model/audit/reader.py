@@ -64,6 +64,10 @@ class PostgresReader:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         self.conn = conn
+        # Opens the transaction. A cursor is planned for its first rows by default
+        # (nested loops over indexes); the audit reads everything, so plan for the
+        # whole result (hash joins for the relation checks). SET LOCAL writes nothing.
+        conn.execute("SET LOCAL cursor_tuple_fraction = 1.0")
 
     def tables(self) -> frozenset[str]:
         rows = self.conn.execute(

@@ -203,3 +203,19 @@ def test_observation_fast_path_equals_detail(row: tuple[Any, ...]) -> None:
     check_observation_row(row, fast)
     _check_observation_detail(row, slow)
     assert (fast.counts, fast.examples) == (slow.counts, slow.examples)
+
+
+@given(st.binary(max_size=200))
+def test_derivers_equal_identity_derive_key(material: bytes) -> None:
+    """ID-16..ID-18: the audit's cached-context derivation is the package's derive_key."""
+    from gossip_model.audit.checks import derive_finding, derive_observation, derive_occurrence
+    from gossip_model.identity import (
+        FINDING_ID_V1,
+        OBSERVATION_ID_V1,
+        OCCURRENCE_ID_V1,
+        derive_key,
+    )
+
+    assert derive_finding(material) == derive_key(FINDING_ID_V1, material)
+    assert derive_occurrence(material) == derive_key(OCCURRENCE_ID_V1, material)
+    assert derive_observation(material) == derive_key(OBSERVATION_ID_V1, material)
