@@ -13,6 +13,7 @@ from gossip_model.db.errors import (
     CorruptRow,
     DatabaseBackendError,
     SchemaMigrationError,
+    SchemaStructureMismatch,
     ValueOutOfRange,
 )
 from gossip_model.db.migrations import Migration, load_migrations, plan_migrations
@@ -25,6 +26,7 @@ __all__ = [
     "DatabaseBackendError",
     "Migration",
     "SchemaMigrationError",
+    "SchemaStructureMismatch",
     "ValueOutOfRange",
     "load_migrations",
     "plan_migrations",

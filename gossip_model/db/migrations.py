@@ -7,7 +7,7 @@ one pure function, :func:`plan_migrations`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
@@ -41,30 +41,70 @@ def load_migrations(package: str) -> tuple[Migration, ...]:
     )
 
 
-def plan_migrations(
-    backend: str, migrations: Sequence[Migration], history: Mapping[str, bytes]
-) -> list[Migration]:
-    """MIG-3 step 5: the migrations still to run, in order.
+@dataclass(frozen=True, slots=True)
+class MigrationPlan:
+    """MIG-3 step 5 with adoption: what to run, and which versions carry an upstream digest."""
+
+    pending: tuple[Migration, ...]
+    adopted: tuple[Migration, ...]
+
+
+def classify_history(
+    backend: str,
+    migrations: Sequence[Migration],
+    history: Mapping[str, bytes],
+    upstream: Mapping[str, Collection[bytes]] | None = None,
+) -> MigrationPlan:
+    """MIG-3 step 5: split the migrations into pending, applied and adopted.
 
     A history row with a checksum of the wrong length raises
-    ``CorruptedHistoryRecord``, a different checksum ``ChecksumMismatch``
-    (never edit an applied migration; add a version).
+    ``CorruptedHistoryRecord`` (with the length found); a different checksum
+    raises ``ChecksumMismatch`` (version, expected and found digests), unless
+    it is one of ``upstream[version]``: then the version is *adopted*, and
+    the caller must verify the structure from the catalog before using the
+    database (issue 13). Never edit an applied migration; add a version.
     """
-    pending = []
+    pending: list[Migration] = []
+    adopted: list[Migration] = []
     for migration in migrations:
         stored = history.get(migration.version)
         if stored is None:
             pending.append(migration)
-        elif len(stored) != 32:
-            raise CorruptedHistoryRecord(backend, migration.version, "history-checksum-length")
-        elif bytes(stored) != migration.checksum:
-            raise ChecksumMismatch(backend, migration.version, "checksum")
-    return pending
+            continue
+        stored = bytes(stored)
+        if len(stored) != 32:
+            raise CorruptedHistoryRecord(
+                backend, migration.version, "history-checksum-length", len(stored)
+            )
+        if stored == migration.checksum:
+            continue
+        if upstream is not None and stored in upstream.get(migration.version, ()):
+            adopted.append(migration)
+            continue
+        raise ChecksumMismatch(
+            backend, migration.version, "checksum", migration.checksum.hex(), stored.hex()
+        )
+    return MigrationPlan(tuple(pending), tuple(adopted))
+
+
+def plan_migrations(
+    backend: str, migrations: Sequence[Migration], history: Mapping[str, bytes]
+) -> list[Migration]:
+    """MIG-3 step 5 without adoption: the migrations still to run, in order."""
+    return list(classify_history(backend, migrations, history).pending)
 
 
 def require_applied(
-    backend: str, migrations: Sequence[Migration], history: Mapping[str, bytes]
-) -> None:
-    """MIG-5 (``migrate=False``): every migration is applied with a matching checksum."""
-    for migration in plan_migrations(backend, migrations, history):
+    backend: str,
+    migrations: Sequence[Migration],
+    history: Mapping[str, bytes],
+    upstream: Mapping[str, Collection[bytes]] | None = None,
+) -> tuple[Migration, ...]:
+    """MIG-5 (``migrate=False``): every migration is applied with a matching checksum.
+
+    Returns the versions adopted from upstream digests (to be verified by the caller).
+    """
+    plan = classify_history(backend, migrations, history, upstream)
+    for migration in plan.pending:
         raise SchemaMigrationError(backend, migration.version, "not-applied")
+    return plan.adopted

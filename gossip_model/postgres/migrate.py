@@ -18,7 +18,17 @@ Errors: ``ChecksumMismatch`` / ``CorruptedHistoryRecord`` from the plan, and
 failure, where ``version`` is the migration being applied, or the set's first
 version for the steps before any migration runs (``lock``, ``history-table``,
 ``history-read``, ``commit``) and for MIG-5's ``history-missing`` /
-``table-missing`` / ``not-applied``. Driver text is never quoted (DBE-2).
+``table-missing`` / ``not-applied``. A driver failure is chained (``raise
+... from err``) and its primary message (never its DETAIL line) is the
+error's ``detail``, so the real cause of a failed migration is visible, e.g.
+``permission denied for schema public``; migrations carry no tenant data, so
+the DBE-2 concern does not arise here.
+
+Adoption (issue 13): a history row whose checksum is a known upstream digest
+(:mod:`gossip_model.db.upstream`) is accepted in both modes after
+:func:`gossip_model.postgres.adopt.verify_adoptable` found the catalog equal
+to what our migrations create; otherwise ``SchemaStructureMismatch`` lists
+the differences (step ``adopt-structure``).
 """
 
 from __future__ import annotations
@@ -31,8 +41,15 @@ import psycopg
 from psycopg import sql
 
 from gossip_model.db.errors import SchemaMigrationError
-from gossip_model.db.migrations import Migration, load_migrations, plan_migrations, require_applied
+from gossip_model.db.migrations import (
+    Migration,
+    classify_history,
+    load_migrations,
+    require_applied,
+)
+from gossip_model.db.upstream import known_upstream_checksums
 from gossip_model.inmemory.errors import InMemoryStoreKind
+from gossip_model.postgres.adopt import verify_adoptable
 from gossip_model.postgres.connection import Connection, PgConnection
 
 BACKEND = "postgres"
@@ -78,6 +95,30 @@ FINDINGS_MIGRATIONS = MigrationSet(
 )
 
 
+def driver_detail(err: psycopg.Error) -> str:
+    """The driver's primary message (no DETAIL), e.g. ``permission denied for schema public``."""
+    primary = err.diag.message_primary
+    if primary:
+        return str(primary)
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def _adopt(conn: Connection, migrations: MigrationSet, adopted: tuple[Migration, ...]) -> None:
+    """Issue 13: verify the structure of a database carrying upstream digests."""
+    if not adopted:
+        return
+    last = migrations.migrations.index(adopted[-1])
+    verify_adoptable(
+        conn,
+        backend=BACKEND,
+        version=adopted[0].version,
+        tables=(migrations.history_table, *migrations.tables),
+        migrations=migrations.migrations[: last + 1],
+        history_ddl=_history_ddl(migrations.history_table),
+    )
+
+
 def _history_ddl(table: str) -> sql.Composed:
     """MIG-2: the history table, created by the runner."""
     return sql.SQL(
@@ -106,10 +147,13 @@ class _Step:
 def apply_migrations(
     conn: Connection, migrations: MigrationSet, *, ddl_lock_timeout: str = DDL_LOCK_TIMEOUT
 ) -> list[str]:
-    """MIG-3: apply the pending migrations under the advisory lock; return their versions."""
+    """MIG-3: apply the pending migrations under the advisory lock; return their versions.
+
+    Versions whose stored checksum is a known upstream digest are adopted
+    after the structure check (see the module docstring); they are not re-run.
+    """
     step = _Step(migrations.versions[0])
     applied: list[str] = []
-    failed = False
     try:
         with conn.transaction():
             step.name = "lock"
@@ -122,10 +166,15 @@ def apply_migrations(
             conn.execute(_history_ddl(migrations.history_table))
             step.name = "history-read"
             history = _read_history(conn, migrations.history_table)
+            plan = classify_history(
+                BACKEND, migrations.migrations, history, known_upstream_checksums()
+            )
+            step.name = "adopt-structure"
+            _adopt(conn, migrations, plan.adopted)
             insert = sql.SQL("INSERT INTO {} (version, checksum) VALUES (%s, %s)").format(
                 sql.Identifier(migrations.history_table)
             )
-            for migration in plan_migrations(BACKEND, migrations.migrations, history):
+            for migration in plan.pending:
                 step.version = migration.version
                 step.name = "apply"
                 conn.execute(migration.sql.encode("utf-8"))
@@ -134,20 +183,24 @@ def apply_migrations(
                 applied.append(migration.version)
             step.name = "commit"
             step.version = migrations.versions[0]
-    except psycopg.Error:
-        failed = True
-    if failed:
-        raise SchemaMigrationError(BACKEND, step.version, step.name) from None
+    except psycopg.Error as err:
+        raise SchemaMigrationError(
+            BACKEND, step.version, step.name, detail=driver_detail(err)
+        ) from err
     return applied
 
 
 def validate_migrations(conn: Connection, migrations: MigrationSet) -> None:
-    """MIG-5: tables and history exist and every stored checksum matches; no DDL."""
+    """MIG-5: tables and history exist and every stored checksum matches; no DDL.
+
+    Adopting a known upstream digest needs the structure check, which builds
+    the expected schema in ``pg_temp`` inside a transaction rolled back at
+    once: nothing persistent is written.
+    """
     first = migrations.versions[0]
     step = "history-read"
     history: Mapping[str, bytes] = {}
     missing_table: str | None = None
-    failed = False
     try:
         names = (migrations.history_table, *migrations.tables)
         rows = conn.execute(
@@ -160,15 +213,20 @@ def validate_migrations(conn: Connection, migrations: MigrationSet) -> None:
         else:
             history = _read_history(conn, migrations.history_table)
             missing_table = next((t for t in migrations.tables if t in absent), None)
-    except psycopg.Error:
-        failed = True
-    if failed:
-        raise SchemaMigrationError(BACKEND, first, step) from None
+    except psycopg.Error as err:
+        raise SchemaMigrationError(BACKEND, first, step, detail=driver_detail(err)) from err
     if missing_table == migrations.history_table:
         raise SchemaMigrationError(BACKEND, first, "history-missing")
-    require_applied(BACKEND, migrations.migrations, history)
+    adopted = require_applied(BACKEND, migrations.migrations, history, known_upstream_checksums())
     if missing_table is not None:
         raise SchemaMigrationError(BACKEND, first, "table-missing")
+    try:
+        with conn.transaction():
+            _adopt(conn, migrations, adopted)
+    except psycopg.Error as err:
+        raise SchemaMigrationError(
+            BACKEND, first, "adopt-structure", detail=driver_detail(err)
+        ) from err
 
 
 __all__ = [
@@ -180,6 +238,7 @@ __all__ = [
     "FINDINGS_MIGRATIONS",
     "MigrationSet",
     "apply_migrations",
+    "driver_detail",
     "validate_migrations",
 ]
 

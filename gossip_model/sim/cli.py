@@ -48,6 +48,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, NoReturn
 
+from gossip_model.audit import cli as audit_cli
 from gossip_model.inmemory import PendingWriteId
 from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerKey
 from gossip_model.sim.backends import DEFAULT_LEDGER, is_shared
@@ -208,6 +209,7 @@ def _build_parser() -> _Parser:
     replay.add_argument("--seed", type=_seed, required=True, help="the seed to replay")
     _add_run_options(replay)
     replay.add_argument("--trace", action="store_true", help="print the op-by-op trace")
+    audit_cli.add_parser(commands)
     return parser
 
 
@@ -436,4 +438,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     if args.command == "sweep":
         return _sweep(args, sys.stdout, sys.stderr)
+    if args.command == "audit":
+        return audit_cli.run(args)
     return _replay(args, sys.stdout)

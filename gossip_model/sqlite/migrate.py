@@ -13,7 +13,10 @@ order either check the stored checksum (wrong length:
 :func:`gossip_model.db.migrations.plan_migrations`) or run the SQL and insert
 ``(version, checksum)``; COMMIT. Any error rolls everything back and raises a
 ``SchemaMigrationError`` naming the version and the step (``lock``,
-``history``, ``apply``, ``commit``); driver text is never quoted.
+``history``, ``apply``, ``commit``), chained to the driver error (``from
+err``) with the driver's message as ``detail`` (e.g. ``attempt to write a
+readonly database``): migrations carry no tenant data, so the real cause is
+shown (issue 13).
 
 :func:`validate_schema` is the ``migrate=False`` mode (MIG-5): nothing is
 written; a missing history table or migration, a stored checksum that differs
@@ -145,9 +148,9 @@ def apply_migrations(
             )
         version, step = _HISTORY, "commit"
         connection.execute("COMMIT")
-    except sqlite3.Error:
+    except sqlite3.Error as err:
         db.rollback()
-        raise SchemaMigrationError(BACKEND, version, step) from None
+        raise SchemaMigrationError(BACKEND, version, step, detail=str(err)) from err
     except BaseException:
         db.rollback()
         raise
@@ -166,8 +169,8 @@ def validate_schema(db: SqliteDatabase, schema: Schema) -> None:
         if schema.history_table not in names:
             raise SchemaMigrationError(BACKEND, files[0].version, "not-applied")
         history = _read_history(connection, schema.history_table)
-    except sqlite3.Error:
-        raise SchemaMigrationError(BACKEND, _HISTORY, "validate") from None
+    except sqlite3.Error as err:
+        raise SchemaMigrationError(BACKEND, _HISTORY, "validate", detail=str(err)) from err
     require_applied(BACKEND, files, history)
     for table in schema.tables:
         if table not in names:

@@ -91,7 +91,9 @@ def test_tampered_sql_raises_checksum_mismatch(database: SqliteDatabase) -> None
     tampered = Migration(original.version, original.sql + "\n-- edited in place\n")
     with pytest.raises(ChecksumMismatch) as info:
         apply_migrations(database, DONE_LEDGER_SCHEMA, [tampered])
-    assert info.value == ChecksumMismatch("sqlite", DONE_VERSION, "checksum")
+    assert info.value == ChecksumMismatch(
+        "sqlite", DONE_VERSION, "checksum", tampered.checksum.hex(), original.checksum.hex()
+    )
 
 
 def test_stored_checksum_that_differs_stops_the_constructor(
@@ -106,11 +108,11 @@ def test_stored_checksum_that_differs_stops_the_constructor(
 
 
 @pytest.mark.parametrize(
-    ("value", "step"),
-    [(b"\x00", "history-checksum-length"), ("x" * 32, "history-checksum-type")],
+    ("value", "step", "found_len"),
+    [(b"\x00", "history-checksum-length", 1), ("x" * 32, "history-checksum-type", None)],
 )
 def test_wrong_length_or_type_checksum_is_a_corrupted_history_record(
-    db_path: str, raw: sqlite3.Connection, value: object, step: str
+    db_path: str, raw: sqlite3.Connection, value: object, step: str, found_len: int | None
 ) -> None:
     """DT-7: a stored checksum of the wrong length (or not a BLOB) is corruption."""
     connection_of(SqliteDoneLedger(db_path)).close()
@@ -118,7 +120,7 @@ def test_wrong_length_or_type_checksum_is_a_corrupted_history_record(
     raw.execute("UPDATE done_ledger_schema_migrations SET checksum = ?", (value,))
     with pytest.raises(CorruptedHistoryRecord) as info:
         SqliteDoneLedger(db_path)
-    assert info.value == CorruptedHistoryRecord("sqlite", DONE_VERSION, step)
+    assert info.value == CorruptedHistoryRecord("sqlite", DONE_VERSION, step, found_len)
 
 
 def test_two_threads_migrating_one_fresh_file_both_succeed(
@@ -162,6 +164,10 @@ def test_failing_migration_rolls_back_everything(
     with pytest.raises(SchemaMigrationError) as info:
         apply_migrations(database, DONE_LEDGER_SCHEMA, [*DONE_LEDGER_SCHEMA.migrations, broken])
     assert info.value == SchemaMigrationError("sqlite", "0002_done_ledger_broken", "apply")
+    # The driver error is chained and its message shown (issue 13).
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+    assert info.value.detail is not None
+    assert "syntax error" in info.value.detail
     assert raw.execute("SELECT name FROM sqlite_master").fetchall() == []
     assert not database.connection.in_transaction
 
