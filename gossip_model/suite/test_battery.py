@@ -9,6 +9,7 @@ seeds x 300 operations.
 
 from __future__ import annotations
 
+import importlib
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -140,31 +141,42 @@ def _machine_settings(scale: float) -> settings:
     )
 
 
+def _machine(module: str, name: str) -> Any:
+    """``gossip_model.rules.<module>.<name>`` where installed, else ``rules.<module>.<name>``.
+
+    The package-qualified name cannot be shadowed by a user project's own
+    ``rules`` package; the top-level one is where the machines live today.
+    """
+    try:
+        found = importlib.import_module(f"gossip_model.rules.{module}")
+    except ImportError:
+        found = importlib.import_module(f"rules.{module}")
+    return getattr(found, name)
+
+
 def test_done_ledger_machine(gossip_ledger_factory: Factory, gossip_scale: float) -> None:
     """rules.done_ledger.DoneLedgerMachine with the store built by the factory (HYP-2)."""
     _require(gossip_ledger_factory(), LEDGER_SURFACE + CONTROL_SURFACE, "the state machine")
-    from rules.done_ledger import DoneLedgerMachine
-
-    class UserLedgerMachine(DoneLedgerMachine):
-        def make_ledger(self) -> Any:
-            return gossip_ledger_factory()
+    base = _machine("done_ledger", "DoneLedgerMachine")
+    # A subclass overriding the one method that builds the store (HYP-2).
+    machine = type(
+        "UserLedgerMachine", (base,), {"make_ledger": lambda self: gossip_ledger_factory()}
+    )
 
     run_state_machine_as_test(  # type: ignore[no-untyped-call]
-        UserLedgerMachine, settings=_machine_settings(gossip_scale)
+        machine, settings=_machine_settings(gossip_scale)
     )
 
 
 def test_findings_machine(gossip_sink_factory: Factory, gossip_scale: float) -> None:
     """rules.findings.FindingsSinkMachine with the store built by the factory (HYP-2)."""
     _require(gossip_sink_factory(), SINK_SURFACE + CONTROL_SURFACE, "the state machine")
-    from rules.findings import FindingsSinkMachine
-
-    class UserSinkMachine(FindingsSinkMachine):
-        def make_sink(self) -> Any:
-            return gossip_sink_factory()
+    base = _machine("findings", "FindingsSinkMachine")
+    build = {"make_sink": lambda self: gossip_sink_factory()}
+    machine = type("UserSinkMachine", (base,), build)
 
     run_state_machine_as_test(  # type: ignore[no-untyped-call]
-        UserSinkMachine, settings=_machine_settings(gossip_scale)
+        machine, settings=_machine_settings(gossip_scale)
     )
 
 
