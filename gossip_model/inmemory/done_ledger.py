@@ -1,15 +1,17 @@
 """The in-memory done ledger (inmemory.md §4, DL-1..DL-15; contracts.md DL-40..DL-50, BE-1).
 
-Three parts, kept apart so other backends can reuse the first:
+Three parts:
 
 * pure domain logic over a plain dict of rows (:data:`DoneLedgerRows`):
-  :func:`validate_and_fold` (DL-3, DL-4), :func:`merge_into_rows` (DL-5),
-  :func:`apply_done_ledger_batch` (DL-2..DL-7 without the fault counter) and
-  the read helpers :func:`rows_for_ovids`, :func:`sorted_rows`,
-  :func:`terminal_ovids`;
-* :class:`DoneLedgerBackend`, the :class:`StoreBackend` plug-in (commit-fault
-  check first, then the pure apply);
-* the public facade :class:`InMemoryDoneLedger` and its handle.
+  :func:`merge_into_rows` (DL-5), :func:`apply_done_ledger_batch` (DL-2..DL-7
+  without the fault counter) and the read helpers :func:`rows_for_ovids`,
+  :func:`sorted_rows`, :func:`terminal_ovids`; the backend-neutral
+  :func:`validate_and_fold` (DL-3, DL-4) lives in the public kit
+  (:mod:`gossip_model.backend`) and is re-exported here;
+* :class:`DoneLedgerBackend`, a :class:`~gossip_model.backend.DoneLedgerStoreBackend`
+  over that dict (commit-fault check first, then the pure apply; the reads);
+* :class:`InMemoryDoneLedger`, a :class:`~gossip_model.backend.ControlledDoneLedger`
+  over that backend, so the in-memory store uses exactly the public path.
 
 Choices (documented as the spec asks):
 
@@ -35,68 +37,33 @@ Choices (documented as the spec asks):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from gossip_model.identity import OvidHash, PolicyHash, TenantId
-from gossip_model.inmemory.arguments import check_arg, records_arg
-from gossip_model.inmemory.errors import InMemoryStoreKind
-from gossip_model.inmemory.store import (
-    FaultCounters,
-    InMemoryStoreCore,
-    StoreBackend,
-    StoreFacade,
-    StoreHandle,
+from gossip_model.backend.done_ledger import (
+    ControlledDoneLedger,
+    ControlledDoneLedgerHandle,
+    DoneLedgerPayload,
+    RowKey,
+    row_key,
+    validate_and_fold,
 )
+from gossip_model.core.errors import InMemoryStoreKind
+from gossip_model.core.store import FaultCounters
+from gossip_model.identity import OvidHash, PolicyHash, TenantId
 from gossip_model.persistence.done_ledger import (
     DoneLedgerCommitReceipt,
     DoneLedgerKey,
     DoneLedgerRecord,
     DoneLedgerStatus,
 )
-from gossip_model.persistence.errors import ProvenanceOrdering
 
-RowKey = tuple[bytes, bytes, bytes]
-"""The raw bytes of a ``DoneLedgerKey``: ``(tenant_id, policy_hash, ovid_hash)``."""
 DoneLedgerRows = dict[RowKey, DoneLedgerRecord]
 """Durable done-ledger state: one merged record per key."""
-DoneLedgerPayload = tuple[DoneLedgerRecord, ...]
 
 _FAILED_RETRYABLE = DoneLedgerStatus.FAILED_RETRYABLE
 
 
 # --- pure domain logic ------------------------------------------------------------
-
-
-def row_key(key: DoneLedgerKey) -> RowKey:
-    """The :data:`RowKey` of ``key``."""
-    return (key.tenant_id.raw, key.policy_hash.raw, key.ovid_hash.raw)
-
-
-def validate_and_fold(records: Iterable[DoneLedgerRecord]) -> DoneLedgerRows:
-    """DL-3 + DL-4: validate every record, folding same-key records in input order.
-
-    Per record: the strict ``validate()`` checks (DL-32), then
-    ``started_at <= finished_at`` (else ``ProvenanceOrdering`` with plain
-    ints). The first record of a key enters the scratch dict as is; a later
-    one replaces it with ``entry.merge(later)`` (DL-9). The first failure is
-    raised; nothing outside the returned scratch dict is touched.
-    """
-    folded: DoneLedgerRows = {}
-    setdefault = folded.setdefault
-    for record in records:
-        error = record.strict_error()
-        if error is not None:
-            raise error
-        provenance = record.provenance
-        started = provenance.started_at.value
-        finished = provenance.finished_at.value
-        if started > finished:
-            raise ProvenanceOrdering(started, finished)
-        key = record.key
-        k = (key.tenant_id.raw, key.policy_hash.raw, key.ovid_hash.raw)
-        previous = setdefault(k, record)
-        if previous is not record:
-            folded[k] = previous.merge(record)
-    return folded
 
 
 def merge_into_rows(rows: DoneLedgerRows, folded: DoneLedgerRows) -> None:
@@ -157,11 +124,15 @@ def terminal_ovids(
     return [ovid for _, ovid in found]
 
 
-# --- backend plug-in --------------------------------------------------------------
+# --- backend ----------------------------------------------------------------------
 
 
-class DoneLedgerBackend(StoreBackend[DoneLedgerRows, DoneLedgerPayload, DoneLedgerCommitReceipt]):
-    """The done-ledger plug-in of the store core (P-1, DL-2..DL-7)."""
+class DoneLedgerBackend:
+    """The in-memory done-ledger backend: a dict of rows (P-1, DL-2..DL-15).
+
+    A :class:`~gossip_model.backend.DoneLedgerStoreBackend`; planted-bug
+    variants (``gossip_model.sim.planted``) subclass it and break one step.
+    """
 
     kind = InMemoryStoreKind.DONE_LEDGER
 
@@ -175,105 +146,74 @@ class DoneLedgerBackend(StoreBackend[DoneLedgerRows, DoneLedgerPayload, DoneLedg
         counters.check_commit_fault(self.kind)
         return apply_done_ledger_batch(durable, payload)
 
+    def batch_get(
+        self,
+        durable: DoneLedgerRows,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+        ovid_hashes: tuple[OvidHash, ...],
+    ) -> list[DoneLedgerRecord | None]:
+        return rows_for_ovids(durable, tenant_id, policy_hash, ovid_hashes)
+
+    def get_record(self, durable: DoneLedgerRows, key: DoneLedgerKey) -> DoneLedgerRecord | None:
+        return durable.get(row_key(key))
+
+    def snapshot(self, durable: DoneLedgerRows) -> list[DoneLedgerRecord]:
+        return sorted_rows(durable)
+
+    def list_done_hashes(
+        self, durable: DoneLedgerRows, tenant_id: TenantId, policy_hash: PolicyHash
+    ) -> list[OvidHash]:
+        return terminal_ovids(durable, tenant_id, policy_hash)
+
+    def count_done_hashes(
+        self, durable: DoneLedgerRows, tenant_id: TenantId, policy_hash: PolicyHash
+    ) -> int:
+        return len(terminal_ovids(durable, tenant_id, policy_hash))
+
+    def describe(self, durable: DoneLedgerRows) -> str:
+        return f"durable_rows={len(durable)}"
+
 
 _BACKEND = DoneLedgerBackend()
-
-
-# --- argument checks (TH-6) --------------------------------------------------------
-
-
-def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    check_arg("InMemoryDoneLedger", method, name, value, expected)
-
-
-def _records_payload(records: Iterable[DoneLedgerRecord]) -> DoneLedgerPayload:
-    payload = records_arg("InMemoryDoneLedger", records)
-    return payload
 
 
 # --- public facade -----------------------------------------------------------------
 
 
-class InMemoryDoneLedgerHandle(StoreHandle[DoneLedgerCommitReceipt]):
+class InMemoryDoneLedgerHandle(ControlledDoneLedgerHandle):
     """Commit handle of one ``batch_upsert`` (ST-19..ST-23); ``wait()`` gives the receipt."""
 
     __slots__ = ()
 
 
-class InMemoryDoneLedger(StoreFacade[DoneLedgerRows, DoneLedgerPayload, DoneLedgerCommitReceipt]):
+class InMemoryDoneLedger(ControlledDoneLedger[DoneLedgerRows]):
     """In-memory ``DoneLedger`` with delayed completion and fault injection (§4).
 
     ``InMemoryDoneLedger()`` auto-completes every write (ST-1);
     ``InMemoryDoneLedger(auto_complete=False)`` queues every write until it is
     released (ST-2). ``clone()`` / ``copy.copy`` share the state (ST-3). Reads
-    see durable rows only. Controls and releases: see :class:`StoreFacade`
-    (DL-14). See the module docstring for the choices made on open points.
+    see durable rows only. Controls and releases: see
+    :class:`~gossip_model.backend.ControlledDoneLedger` (DL-14). See the
+    module docstring for the choices made on open points.
     """
 
     __slots__ = ()
 
+    repr_name = "InMemoryDoneLedger"
+    handle_class = InMemoryDoneLedgerHandle
+
     def __init__(self, auto_complete: bool = True) -> None:
-        self._core = InMemoryStoreCore(_BACKEND, auto_complete=auto_complete)
+        super().__init__(_BACKEND, auto_complete=auto_complete)
 
-    # -- write ---------------------------------------------------------------------
-
+    # Narrowed return types: this store always counts exactly (DL-15).
     def batch_upsert(self, records: Iterable[DoneLedgerRecord]) -> InMemoryDoneLedgerHandle:
-        """DL-1: copy ``records`` into a tuple and submit it (ST-6); no domain validation.
-
-        Raises only ``TypeError`` (TH-6), ``InjectedSubmissionFailure`` and
-        ``Poisoned``; record problems are raised by ``wait()`` as
-        ``BatchValidation``. An empty batch is a valid op with receipt (0, 0, 0).
-        """
-        payload = _records_payload(records)
-        core = self._core
-        return InMemoryDoneLedgerHandle(core, core.submit(payload))
-
-    # -- reads ---------------------------------------------------------------------
-
-    def batch_get(
-        self, tenant_id: TenantId, policy_hash: PolicyHash, ovid_hashes: Iterable[OvidHash]
-    ) -> list[DoneLedgerRecord | None]:
-        """DL-10: positional lookup of ``(tenant_id, policy_hash, ovid)`` per input."""
-        _check_arg("batch_get", "tenant_id", tenant_id, TenantId)
-        _check_arg("batch_get", "policy_hash", policy_hash, PolicyHash)
-        ovids = tuple(ovid_hashes)
-        for index, ovid in enumerate(ovids):
-            if not isinstance(ovid, OvidHash):
-                raise TypeError(
-                    f"InMemoryDoneLedger.batch_get: ovid_hashes[{index}] must be OvidHash, "
-                    f"got {type(ovid).__name__} (TH-6)"
-                )
-        return self._core.read(lambda rows: rows_for_ovids(rows, tenant_id, policy_hash, ovids))
-
-    def get_record(self, key: DoneLedgerKey) -> DoneLedgerRecord | None:
-        """DL-11: the durable row for ``key`` or ``None``."""
-        _check_arg("get_record", "key", key, DoneLedgerKey)
-        k = row_key(key)
-        return self._core.read(lambda rows: rows.get(k))
-
-    def snapshot(self) -> list[DoneLedgerRecord]:
-        """DL-12: every durable row, sorted by tenant, policy, ovid bytes."""
-        return self._core.read(sorted_rows)
-
-    def list_done_hashes(self, tenant_id: TenantId, policy_hash: PolicyHash) -> list[OvidHash]:
-        """DL-13: terminal ovid hashes of exactly this scope, no duplicates, sorted by bytes."""
-        _check_arg("list_done_hashes", "tenant_id", tenant_id, TenantId)
-        _check_arg("list_done_hashes", "policy_hash", policy_hash, PolicyHash)
-        return self._core.read(lambda rows: terminal_ovids(rows, tenant_id, policy_hash))
+        """DL-1: see :meth:`ControlledDoneLedger.batch_upsert`."""
+        return cast(InMemoryDoneLedgerHandle, super().batch_upsert(records))
 
     def count_done_hashes(self, tenant_id: TenantId, policy_hash: PolicyHash) -> int:
         """DL-15: the exact ``len(list_done_hashes(...))``, under one hold of the lock."""
-        _check_arg("count_done_hashes", "tenant_id", tenant_id, TenantId)
-        _check_arg("count_done_hashes", "policy_hash", policy_hash, PolicyHash)
-        return self._core.read(lambda rows: len(terminal_ovids(rows, tenant_id, policy_hash)))
-
-    # -- repr (TH-5) -----------------------------------------------------------------
-
-    def _describe(self, durable: DoneLedgerRows, pending: int, auto_complete: bool) -> str:
-        return (
-            f"InMemoryDoneLedger(durable_rows={len(durable)}, pending_ops={pending}, "
-            f"auto_complete={auto_complete})"
-        )
+        return cast(int, super().count_done_hashes(tenant_id, policy_hash))
 
 
 __all__ = [

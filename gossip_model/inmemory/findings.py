@@ -1,51 +1,49 @@
 """The in-memory findings sink (inmemory.md §5, FS-1..FS-18; contracts.md BE-2..BE-6).
 
-Three parts, kept apart so other backends can reuse the first:
+Three parts:
 
 * pure domain logic over :class:`FindingsState` (three dicts keyed by
   ``(TenantId, FindingId)``, ``(TenantId, OccurrenceId)`` and
-  ``(TenantId, ObservationId)``, BE-2): :func:`check_pre_submit` (FS-2, FS-3),
-  :func:`merge_observation` (FS-8..FS-10, BE-5) and
-  :func:`apply_findings_batch` (FS-5..FS-14, validate every layer into
-  scratch dicts, then mutate);
-* :class:`FindingsBackend`, the :class:`StoreBackend` plug-in (commit-fault
-  check first, FS-13);
-* the public facade :class:`InMemoryFindingsSink` and its handle.
+  ``(TenantId, ObservationId)``, BE-2): :func:`apply_findings_batch`
+  (FS-5..FS-14, validate every layer into scratch dicts, then mutate); the
+  backend-neutral :func:`check_pre_submit` (FS-2, FS-3) and
+  :func:`merge_observation` (FS-8..FS-10, BE-5) live in the public kit
+  (:mod:`gossip_model.backend`) and are re-exported here;
+* :class:`FindingsBackend`, a :class:`~gossip_model.backend.FindingsStoreBackend`
+  over that state (commit-fault check first, FS-13; the reads);
+* :class:`InMemoryFindingsSink`, a :class:`~gossip_model.backend.ControlledFindingsSink`
+  over that backend.
 
 Choices (documented as the spec asks):
 
-* FS-9 / BE-5: the merged observation keeps the EXISTING record's
-  ``observation_id`` instead of re-deriving it. Both operands passed the
-  identity check (FS-2/FS-7) and agree on tenant, policy and occurrence
-  (FS-8), so the re-derived id would be equal; skipping the hash keeps the
-  merge cheap.
-* When a merge changes nothing (the existing record wins and keeps its own
-  location), the existing object itself is the result.
+* FS-9 / BE-5: see :func:`merge_observation` (the existing record's id is
+  kept; an unchanged merge returns the existing object).
 * ``RECOMMENDED_MAX_BATCH_SIZE`` is not enforced (as for the done ledger).
 """
 
 from __future__ import annotations
 
-from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
-from gossip_model.inmemory.arguments import check_arg
-from gossip_model.inmemory.errors import (
-    BatchValidation,
+from typing import cast
+
+from gossip_model.backend.findings import (
+    ControlledFindingsHandle,
+    ControlledFindingsSink,
+    FindingKey,
+    ObservationKey,
+    OccurrenceKey,
+    check_pre_submit,
+    merge_observation,
+)
+from gossip_model.core.errors import (
     FindingConflict,
     InMemoryStoreKind,
     MissingFinding,
     MissingOccurrence,
-    ObservationConflict,
     OccurrenceConflict,
 )
-from gossip_model.inmemory.store import (
-    FaultCounters,
-    InMemoryStoreCore,
-    StoreBackend,
-    StoreFacade,
-    StoreHandle,
-)
+from gossip_model.core.store import FaultCounters
+from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
 from gossip_model.persistence.counts import DurableFindingsCounts
-from gossip_model.persistence.errors import PersistenceInputError
 from gossip_model.persistence.findings import (
     FindingRecord,
     FindingsCommitReceipt,
@@ -53,10 +51,6 @@ from gossip_model.persistence.findings import (
     ObservationRecord,
     OccurrenceRecord,
 )
-
-FindingKey = tuple[TenantId, FindingId]
-OccurrenceKey = tuple[TenantId, OccurrenceId]
-ObservationKey = tuple[TenantId, ObservationId]
 
 
 class FindingsState:
@@ -83,67 +77,6 @@ class FindingsState:
 
 
 # --- pure domain logic ------------------------------------------------------------
-
-
-def check_pre_submit(batch: FindingsUpsertBatch) -> None:
-    """FS-2 then FS-3 (D-5): observation identity, then single tenant.
-
-    Raises ``BatchValidation(ObservationIdMismatch(...))`` or
-    ``BatchValidation(InconsistentTenant())``; runs before the lock, so a
-    rejected batch consumes no op id and no fault counter (FS-4).
-    """
-    try:
-        batch.validate_observation_identity()
-        batch.validate_tenant_consistency()
-    except PersistenceInputError as source:
-        raise BatchValidation(source) from source
-
-
-def merge_observation(
-    existing: ObservationRecord, incoming: ObservationRecord
-) -> ObservationRecord:
-    """FS-8..FS-10 / BE-5: merge two observations that share a key.
-
-    Identity (FS-8): tenant, observation id, occurrence, policy and ovid hash
-    must all agree, else ``ObservationConflict`` with the incoming record's
-    tenant and id. Provenance winner (FS-9): the later ``seen_at``; on a tie,
-    incoming only if it has a location and existing has none. The result keeps
-    existing's identity and takes run, shard, fence and ``seen_at`` from the
-    winner. Location (FS-10): the winner's, else existing's, else incoming's,
-    so a merge never loses a location.
-    """
-    if (
-        incoming.tenant_id != existing.tenant_id
-        or incoming.observation_id != existing.observation_id
-        or incoming.occurrence_id != existing.occurrence_id
-        or incoming.policy_hash != existing.policy_hash
-        or incoming.ovid_hash != existing.ovid_hash
-    ):
-        raise ObservationConflict(incoming.tenant_id, incoming.observation_id)
-    incoming_seen = incoming.seen_at.value
-    existing_seen = existing.seen_at.value
-    if incoming_seen != existing_seen:
-        incoming_wins = incoming_seen > existing_seen
-    else:
-        incoming_wins = existing.location is None and incoming.location is not None
-    winner = incoming if incoming_wins else existing
-    location = winner.location
-    if location is None:
-        location = existing.location if existing.location is not None else incoming.location
-    if winner is existing and location is existing.location:
-        return existing
-    return ObservationRecord(
-        existing.tenant_id,
-        existing.observation_id,
-        existing.occurrence_id,
-        existing.policy_hash,
-        existing.ovid_hash,
-        winner.run_id,
-        winner.shard_id,
-        winner.fence_epoch,
-        winner.seen_at,
-        location,
-    )
 
 
 def apply_findings_batch(
@@ -235,11 +168,15 @@ def sorted_observations(state: FindingsState) -> list[ObservationRecord]:
     )
 
 
-# --- backend plug-in --------------------------------------------------------------
+# --- backend ----------------------------------------------------------------------
 
 
-class FindingsBackend(StoreBackend[FindingsState, FindingsUpsertBatch, FindingsCommitReceipt]):
-    """The findings plug-in of the store core (P-1, FS-13, FS-5..FS-14)."""
+class FindingsBackend:
+    """The in-memory findings backend over :class:`FindingsState` (P-1, FS-13, FS-5..FS-17).
+
+    A :class:`~gossip_model.backend.FindingsStoreBackend`; planted-bug
+    variants (``rules.planted``) subclass it and break one step.
+    """
 
     kind = InMemoryStoreKind.FINDINGS
 
@@ -253,107 +190,84 @@ class FindingsBackend(StoreBackend[FindingsState, FindingsUpsertBatch, FindingsC
         counters.check_commit_fault(self.kind)
         return apply_findings_batch(durable, payload)
 
+    def findings_snapshot(self, durable: FindingsState) -> list[FindingRecord]:
+        return sorted_findings(durable)
+
+    def occurrences_snapshot(self, durable: FindingsState) -> list[OccurrenceRecord]:
+        return sorted_occurrences(durable)
+
+    def observations_snapshot(self, durable: FindingsState) -> list[ObservationRecord]:
+        return sorted_observations(durable)
+
+    def get_finding(
+        self, durable: FindingsState, tenant_id: TenantId, finding_id: FindingId
+    ) -> FindingRecord | None:
+        return durable.findings.get((tenant_id, finding_id))
+
+    def get_occurrence(
+        self, durable: FindingsState, tenant_id: TenantId, occurrence_id: OccurrenceId
+    ) -> OccurrenceRecord | None:
+        return durable.occurrences.get((tenant_id, occurrence_id))
+
+    def get_observation(
+        self, durable: FindingsState, tenant_id: TenantId, observation_id: ObservationId
+    ) -> ObservationRecord | None:
+        return durable.observations.get((tenant_id, observation_id))
+
+    def durable_counts(self, durable: FindingsState) -> DurableFindingsCounts:
+        return durable.counts()
+
+    def describe(self, durable: FindingsState) -> str:
+        return (
+            f"durable_findings={len(durable.findings)}, "
+            f"durable_occurrences={len(durable.occurrences)}, "
+            f"durable_observations={len(durable.observations)}"
+        )
+
 
 _BACKEND = FindingsBackend()
-
-
-def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    check_arg("InMemoryFindingsSink", method, name, value, expected)
 
 
 # --- public facade -----------------------------------------------------------------
 
 
-class InMemoryFindingsHandle(StoreHandle[FindingsCommitReceipt]):
+class InMemoryFindingsHandle(ControlledFindingsHandle):
     """Commit handle of one ``upsert_batch`` (ST-19..ST-23); ``wait()`` gives the receipt."""
 
     __slots__ = ()
 
 
-class InMemoryFindingsSink(StoreFacade[FindingsState, FindingsUpsertBatch, FindingsCommitReceipt]):
+class InMemoryFindingsSink(ControlledFindingsSink[FindingsState]):
     """In-memory ``FindingsSink`` with delayed completion and fault injection (§5).
 
     ``InMemoryFindingsSink()`` auto-completes (ST-1); ``auto_complete=False``
     queues every write (ST-2); ``clone()`` shares the state (ST-3). Reads see
     durable rows only and are tenant-scoped. Controls and releases: see
-    :class:`StoreFacade` (FS-18). Open-point choices: module docstring.
+    :class:`~gossip_model.backend.ControlledFindingsSink` (FS-18).
+    Open-point choices: module docstring.
     """
 
     __slots__ = ()
 
-    def __init__(self, auto_complete: bool = True) -> None:
-        self._core = InMemoryStoreCore(_BACKEND, auto_complete=auto_complete)
+    repr_name = "InMemoryFindingsSink"
+    handle_class = InMemoryFindingsHandle
 
-    # -- write ---------------------------------------------------------------------
+    def __init__(self, auto_complete: bool = True) -> None:
+        super().__init__(_BACKEND, auto_complete=auto_complete)
 
     def upsert_batch(self, batch: FindingsUpsertBatch) -> InMemoryFindingsHandle:
-        """FS-1: type check, FS-2, FS-3 (all before the lock), then submit (ST-6).
-
-        Raises ``TypeError``, ``BatchValidation`` (FS-2/FS-3; nothing consumed,
-        FS-4), ``InjectedSubmissionFailure`` or ``Poisoned``. Integrity errors
-        (FS-5..FS-10) and commit faults are raised by ``wait()``.
-        """
-        _check_arg("upsert_batch", "batch", batch, FindingsUpsertBatch)
-        check_pre_submit(batch)
-        core = self._core
-        return InMemoryFindingsHandle(core, core.submit(batch))
-
-    # -- reads ---------------------------------------------------------------------
-
-    def findings_snapshot(self) -> list[FindingRecord]:
-        """FS-15: durable findings sorted by (tenant, finding id) bytes."""
-        return self._core.read(sorted_findings)
-
-    def occurrences_snapshot(self) -> list[OccurrenceRecord]:
-        """FS-15: durable occurrences sorted by (tenant, occurrence id) bytes."""
-        return self._core.read(sorted_occurrences)
-
-    def observations_snapshot(self) -> list[ObservationRecord]:
-        """FS-15: durable observations sorted by (tenant, observation id) bytes."""
-        return self._core.read(sorted_observations)
-
-    def get_finding(self, tenant_id: TenantId, finding_id: FindingId) -> FindingRecord | None:
-        """FS-16: the durable finding for exactly this tenant-scoped key, or ``None``."""
-        _check_arg("get_finding", "tenant_id", tenant_id, TenantId)
-        _check_arg("get_finding", "finding_id", finding_id, FindingId)
-        return self._core.read(lambda state: state.findings.get((tenant_id, finding_id)))
-
-    def get_occurrence(
-        self, tenant_id: TenantId, occurrence_id: OccurrenceId
-    ) -> OccurrenceRecord | None:
-        """FS-16: the durable occurrence for exactly this tenant-scoped key, or ``None``."""
-        _check_arg("get_occurrence", "tenant_id", tenant_id, TenantId)
-        _check_arg("get_occurrence", "occurrence_id", occurrence_id, OccurrenceId)
-        return self._core.read(lambda state: state.occurrences.get((tenant_id, occurrence_id)))
-
-    def get_observation(
-        self, tenant_id: TenantId, observation_id: ObservationId
-    ) -> ObservationRecord | None:
-        """FS-16: the durable observation for exactly this tenant-scoped key, or ``None``."""
-        _check_arg("get_observation", "tenant_id", tenant_id, TenantId)
-        _check_arg("get_observation", "observation_id", observation_id, ObservationId)
-        return self._core.read(lambda state: state.observations.get((tenant_id, observation_id)))
-
-    def durable_counts(self) -> DurableFindingsCounts:
-        """FS-17 (``FindingsConformanceProbe``): durable row counts, pending batches excluded."""
-        return self._core.read(FindingsState.counts)
-
-    # -- repr (TH-5) -----------------------------------------------------------------
-
-    def _describe(self, durable: FindingsState, pending: int, auto_complete: bool) -> str:
-        return (
-            f"InMemoryFindingsSink(durable_findings={len(durable.findings)}, "
-            f"durable_occurrences={len(durable.occurrences)}, "
-            f"durable_observations={len(durable.observations)}, "
-            f"pending_ops={pending}, auto_complete={auto_complete})"
-        )
+        """FS-1: see :meth:`ControlledFindingsSink.upsert_batch`."""
+        return cast(InMemoryFindingsHandle, super().upsert_batch(batch))
 
 
 __all__ = [
+    "FindingKey",
     "FindingsBackend",
     "FindingsState",
     "InMemoryFindingsHandle",
     "InMemoryFindingsSink",
+    "ObservationKey",
+    "OccurrenceKey",
     "apply_findings_batch",
     "check_pre_submit",
     "merge_observation",

@@ -1,10 +1,33 @@
 """Persistence contracts: the done ledger and the findings sink (contracts.md §4-§9).
 
-Everything API.md lists under ``gossip_model.persistence`` is importable from here.
+Everything API.md lists under ``gossip_model.persistence`` is importable from
+here, and so is every id and value type of :mod:`gossip_model.identity` that a
+backend author needs to build, store and read records (``TenantId``,
+``PolicyHash``, ``OvidHash``, ``FindingId``, ..., ``RunId``, ``LogicalTime``).
 """
 
 from __future__ import annotations
 
+from gossip_model.identity import (
+    ConnectorInstanceIdHash,
+    FenceEpoch,
+    FindingId,
+    LogicalTime,
+    NormHash,
+    ObjectVersionId,
+    ObservationId,
+    OccurrenceId,
+    OvidHash,
+    PolicyHash,
+    RuleFingerprint,
+    RunId,
+    SecretHash,
+    ShardId,
+    StableItemId,
+    TenantId,
+    TenantSecretKey,
+    key_secret_hash,
+)
 from gossip_model.persistence.commit import CommitHandle, ReadyCommitHandle
 from gossip_model.persistence.conformance import (
     DurableFindingsCounts,
@@ -57,6 +80,24 @@ from gossip_model.persistence.ovid import OvidHashInputs, VersionId, derive_ovid
 from gossip_model.persistence.write_context import WriteContext
 
 __all__ = [
+    "ConnectorInstanceIdHash",
+    "FenceEpoch",
+    "FindingId",
+    "LogicalTime",
+    "NormHash",
+    "ObjectVersionId",
+    "ObservationId",
+    "OccurrenceId",
+    "OvidHash",
+    "PolicyHash",
+    "RuleFingerprint",
+    "RunId",
+    "SecretHash",
+    "ShardId",
+    "StableItemId",
+    "TenantId",
+    "TenantSecretKey",
+    "key_secret_hash",
     "MAX_DONE_LEDGER_ERROR_CODE_SIZE",
     "MAX_LOCATION_DISPLAY_SIZE",
     "MAX_LOCATION_URL_SIZE",

@@ -12,6 +12,23 @@ callables; parametrize over them to get one test per check::
     def test_conformance(case):
         case.run(MyDoneLedger(), MyFindingsSink())
 
+What ``run_conformance`` checks (contracts.md §11, unchanged from upstream):
+idempotent done-ledger upserts and the exact first receipt (CONF-1), scan
+dominating failure in both orders (status, bytes, findings count; CONF-2/3),
+``batch_get`` for ``[present, absent]`` (CONF-4), ``list_done_hashes`` of one
+scope (CONF-5), the first findings write and its replay by counts (CONF-6),
+orphan occurrences and observations refused without new rows (CONF-7/8), an
+observation re-sent later adding no row (CONF-9), and three redactions.
+
+What it does NOT check: the merged provenance (a last-writer-wins ledger
+passes), ``bytes_scanned`` beyond one pair, positional answers for longer or
+duplicated ``batch_get`` lists, replay receipts, atomicity of mixed batches,
+stored observation values (location, provenance), anything about delays,
+releases or injected faults, concurrency and durability. The extended
+battery (:func:`run_extended_conformance`, module
+:mod:`gossip_model.persistence.conformance_extended`) covers all of those
+but the last two; its docstring lists what it leaves out.
+
 Choices where the spec leaves one open:
 
 * Case labels (CONF-4) are ``suite/test:phase`` with the suites and phases the
@@ -34,6 +51,12 @@ from gossip_model.identity import (
     NormHash,
     OvidHash,
     StableItemId,
+)
+from gossip_model.persistence.conformance_extended import (
+    ExtendedCase,
+    ExtendedConformanceReport,
+    extended_conformance_cases,
+    run_extended_conformance,
 )
 from gossip_model.persistence.conformance_fixture import (
     ConformanceFixture,
@@ -461,6 +484,8 @@ __all__ = [
     "DoneLedgerSubmit",
     "DoneLedgerWait",
     "DurableFindingsCounts",
+    "ExtendedCase",
+    "ExtendedConformanceReport",
     "FindingsConformanceProbe",
     "FindingsInvariant",
     "FindingsSubmit",
@@ -472,7 +497,9 @@ __all__ = [
     "RedactionLeak",
     "check_redacted",
     "conformance_cases",
+    "extended_conformance_cases",
     "find_leak",
     "run_conformance",
+    "run_extended_conformance",
     "sample_fixture",
 ]

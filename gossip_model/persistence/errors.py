@@ -9,13 +9,9 @@ message can carry secret bytes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from gossip_model.errorbase import ValueEquality
-
-if TYPE_CHECKING:
-    from gossip_model.identity import ObservationId
-    from gossip_model.persistence.done_ledger import DoneLedgerKey, DoneLedgerStatus
+from gossip_model.identity import ObservationId
+from gossip_model.persistence.done_ledger_types import DoneLedgerKey, DoneLedgerStatus
 
 
 class PersistenceInputError(ValueEquality, ValueError):

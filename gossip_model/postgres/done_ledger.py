@@ -1,15 +1,15 @@
 """``PostgresDoneLedger``: the done ledger on PostgreSQL (backends.md §3 DBL-1..DBL-8, FC-1..FC-7).
 
-The store is the generic :class:`~gossip_model.inmemory.store.InMemoryStoreCore`
-with :class:`PgDoneLedgerBackend` plugged in (FC-1): its "durable state" is
-the core's :class:`~gossip_model.postgres.connection.PgConnection`. Op table,
+The store is a :class:`~gossip_model.backend.ControlledDoneLedger` over
+:class:`PgDoneLedgerBackend` (FC-1, the public backend kit): its "durable
+state" is the core's :class:`~gossip_model.postgres.connection.PgConnection`. Op table,
 FIFO queue, fault counters, handles, ``clone()`` and poisoning are the core's,
 unchanged, so delayed completion, release orders and injected faults behave as
 in memory (FC-2, FC-3, FC-6).
 
 Apply (DBL-2), all under the core lock: (1) the commit-fault check, before any
 SQL (FC-4); (2) validation and provenance ordering and (3) the per-key fold,
-both by the in-memory pure function :func:`~gossip_model.inmemory.done_ledger.validate_and_fold`,
+both by the kit's pure function :func:`~gossip_model.backend.validate_and_fold`,
 receipt from the folded batch (DL-7); (4) encoding (ENC-2, ENC-3); (5) an
 empty batch answers ``(0, 0, 0)`` without SQL; (6) one transaction holding ONE
 merge statement (:data:`MERGE_SQL`, DBL-4: column arrays through ``unnest``,
@@ -34,26 +34,27 @@ Choices on open points:
   auto_complete=B)`` (TH-5's counts of durable rows would need a query).
 * ``close()`` closes the shared connection (every clone's); a later call
   reconnects (PG-2). The store is also a context manager closing on exit.
+* ``reset()`` deletes every row in one transaction (``DELETE``, not
+  ``TRUNCATE``: no ACCESS EXCLUSIVE lock against concurrent readers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Self
+from typing import Any, Self, cast
 
+from gossip_model.backend.done_ledger import (
+    ControlledDoneLedger,
+    ControlledDoneLedgerHandle,
+    DoneLedgerPayload,
+    validate_and_fold,
+)
+from gossip_model.core.arguments import check_flag
+from gossip_model.core.errors import InMemoryStoreKind
+from gossip_model.core.store import FaultCounters
 from gossip_model.db.encoding import DONE_COLUMNS, decode_done_row, encode_done_row
 from gossip_model.db.errors import BatchTooLarge, CorruptRow, ValueOutOfRange
 from gossip_model.identity import OvidHash, PolicyHash, TenantId
-from gossip_model.inmemory.arguments import check_arg, records_arg
-from gossip_model.inmemory.done_ledger import DoneLedgerPayload, validate_and_fold
-from gossip_model.inmemory.errors import InMemoryStoreKind
-from gossip_model.inmemory.store import (
-    FaultCounters,
-    InMemoryStoreCore,
-    StoreBackend,
-    StoreFacade,
-    StoreHandle,
-)
 from gossip_model.persistence.done_ledger import (
     RECOMMENDED_MAX_BATCH_SIZE,
     DoneLedgerCommitReceipt,
@@ -117,6 +118,8 @@ DONE_HASHES_SQL = (
     "SELECT ovid_hash FROM done_ledger_entries "
     "WHERE tenant_id = %s AND policy_hash = %s AND status <> 1 ORDER BY ovid_hash"
 )
+#: ``reset()``: every row goes, the schema stays.
+RESET_SQL = "DELETE FROM done_ledger_entries"
 COUNT_DONE_SQL = (
     "SELECT count(*) FROM done_ledger_entries "
     "WHERE tenant_id = %s AND policy_hash = %s AND status <> 1"
@@ -154,8 +157,8 @@ def merge_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         conn.execute(MERGE_SQL, columns)
 
 
-class PgDoneLedgerBackend(StoreBackend[PgConnection, DoneLedgerPayload, DoneLedgerCommitReceipt]):
-    """FC-1: the done-ledger plug-in whose durable state is the store's connection."""
+class PgDoneLedgerBackend:
+    """FC-1: the done-ledger backend whose durable state is the store's connection."""
 
     kind = KIND
 
@@ -178,19 +181,45 @@ class PgDoneLedgerBackend(StoreBackend[PgConnection, DoneLedgerPayload, DoneLedg
         durable.run("batch_upsert", lambda conn: merge_rows(conn, rows))
         return receipt
 
+    def batch_get(
+        self,
+        durable: PgConnection,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+        ovid_hashes: tuple[OvidHash, ...],
+    ) -> list[DoneLedgerRecord | None]:
+        return durable.run(
+            "batch_get", lambda conn: _batch_get(conn, tenant_id, policy_hash, ovid_hashes)
+        )
 
-# --- argument checks (TH-6, DBL-1, DBL-7) ------------------------------------------------
+    def get_record(self, durable: PgConnection, key: DoneLedgerKey) -> DoneLedgerRecord | None:
+        return durable.run("get_record", lambda conn: _get(conn, key))
 
+    def snapshot(self, durable: PgConnection) -> list[DoneLedgerRecord]:
+        return durable.run("snapshot", _snapshot)
 
-def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    check_arg("PostgresDoneLedger", method, name, value, expected)
+    def list_done_hashes(
+        self, durable: PgConnection, tenant_id: TenantId, policy_hash: PolicyHash
+    ) -> list[OvidHash]:
+        return durable.run(
+            "list_done_hashes", lambda conn: _done_hashes(conn, tenant_id, policy_hash)
+        )
 
+    def count_done_hashes(
+        self, durable: PgConnection, tenant_id: TenantId, policy_hash: PolicyHash
+    ) -> int:
+        return durable.run(
+            "count_done_hashes", lambda conn: _count_done(conn, tenant_id, policy_hash)
+        )
 
-def _records_payload(records: Iterable[DoneLedgerRecord]) -> DoneLedgerPayload:
-    payload = records_arg("PostgresDoneLedger", records)
-    if len(payload) > RECOMMENDED_MAX_BATCH_SIZE:
-        raise BatchTooLarge(KIND, "batch_upsert", len(payload), RECOMMENDED_MAX_BATCH_SIZE)
-    return payload
+    def reset(self, durable: PgConnection) -> None:
+        """Delete every row in one transaction (schema and migration history stay)."""
+
+        def delete_all(conn: Connection) -> None:
+            with conn.transaction():
+                conn.execute(RESET_SQL)
+
+        durable.run("reset", delete_all)
 
 
 # --- reads ------------------------------------------------------------------------------
@@ -235,13 +264,13 @@ def _count_done(conn: Connection, tenant: TenantId, policy: PolicyHash) -> int:
 # --- public facade ----------------------------------------------------------------------
 
 
-class PostgresDoneLedgerHandle(StoreHandle[DoneLedgerCommitReceipt]):
+class PostgresDoneLedgerHandle(ControlledDoneLedgerHandle):
     """Commit handle of one ``batch_upsert`` (ST-19..ST-23); ``wait()`` gives the receipt."""
 
     __slots__ = ()
 
 
-class PostgresDoneLedger(StoreFacade[PgConnection, DoneLedgerPayload, DoneLedgerCommitReceipt]):
+class PostgresDoneLedger(ControlledDoneLedger[PgConnection]):
     """``DoneLedger`` on PostgreSQL with the in-memory store's controls (§3, FC-1..FC-7).
 
     ``PostgresDoneLedger(conninfo)`` connects (PG-1), applies the migrations
@@ -249,10 +278,14 @@ class PostgresDoneLedger(StoreFacade[PgConnection, DoneLedgerPayload, DoneLedger
     and auto-completes writes: a receipt means committed. ``auto_complete=False``
     queues writes until released (nothing reaches the database before, FC-2).
     Reads run under the core lock on the shared connection and see committed
-    rows only. See the module docstring for the open-point choices.
+    rows only. More than 10_000 records or hashes raise ``BatchTooLarge``
+    before the lock (DBL-1, DBL-7). See the module docstring for the
+    open-point choices.
     """
 
     __slots__ = ()
+
+    handle_class = PostgresDoneLedgerHandle
 
     def __init__(
         self,
@@ -262,10 +295,7 @@ class PostgresDoneLedger(StoreFacade[PgConnection, DoneLedgerPayload, DoneLedger
         migrate: bool = True,
         prepare_threshold: int | None = 5,
     ) -> None:
-        if not isinstance(auto_complete, bool):
-            raise TypeError(
-                f"auto_complete must be a bool, got {type(auto_complete).__name__} (ST-2)"
-            )
+        check_flag("PostgresDoneLedger", "auto_complete", auto_complete)  # before connecting
         holder = open_migrated(
             conninfo,
             KIND,
@@ -273,76 +303,24 @@ class PostgresDoneLedger(StoreFacade[PgConnection, DoneLedgerPayload, DoneLedger
             migrate=migrate,
             prepare_threshold=prepare_threshold,
         )
-        self._core = InMemoryStoreCore(PgDoneLedgerBackend(holder), auto_complete=auto_complete)
+        super().__init__(PgDoneLedgerBackend(holder), auto_complete=auto_complete)
 
-    # -- write ---------------------------------------------------------------------------
+    def _check_size(self, method: str, size: int) -> None:
+        """DBL-1 / DBL-7: at most 10_000 records or hashes per call."""
+        if size > RECOMMENDED_MAX_BATCH_SIZE:
+            raise BatchTooLarge(KIND, method, size, RECOMMENDED_MAX_BATCH_SIZE)
 
     def batch_upsert(self, records: Iterable[DoneLedgerRecord]) -> PostgresDoneLedgerHandle:
         """DBL-1: type checks and the size limit before the lock, then submit (ST-6).
 
-        More than 10_000 records raises ``BatchTooLarge`` here, consuming no op
-        id or counter. Record problems are raised by ``wait()`` as
-        ``BatchValidation``, database failures as ``DatabaseBackendError``.
+        Record problems are raised by ``wait()`` as ``BatchValidation``,
+        database failures as ``DatabaseBackendError``.
         """
-        payload = _records_payload(records)
-        core = self._core
-        return PostgresDoneLedgerHandle(core, core.submit(payload))
-
-    # -- reads ---------------------------------------------------------------------------
-
-    def batch_get(
-        self, tenant_id: TenantId, policy_hash: PolicyHash, ovid_hashes: Iterable[OvidHash]
-    ) -> list[DoneLedgerRecord | None]:
-        """DBL-7 / DL-40: positional; more than 10_000 hashes raises ``BatchTooLarge``."""
-        _check_arg("batch_get", "tenant_id", tenant_id, TenantId)
-        _check_arg("batch_get", "policy_hash", policy_hash, PolicyHash)
-        ovids = tuple(ovid_hashes)
-        for index, ovid in enumerate(ovids):
-            if not isinstance(ovid, OvidHash):
-                raise TypeError(
-                    f"PostgresDoneLedger.batch_get: ovid_hashes[{index}] must be OvidHash, "
-                    f"got {type(ovid).__name__} (TH-6)"
-                )
-        if len(ovids) > RECOMMENDED_MAX_BATCH_SIZE:
-            raise BatchTooLarge(KIND, "batch_get", len(ovids), RECOMMENDED_MAX_BATCH_SIZE)
-        if not ovids:
-            return []
-        return self._core.read(
-            lambda holder: holder.run(
-                "batch_get", lambda conn: _batch_get(conn, tenant_id, policy_hash, ovids)
-            )
-        )
-
-    def get_record(self, key: DoneLedgerKey) -> DoneLedgerRecord | None:
-        """DL-11: the committed row for ``key`` or ``None``."""
-        _check_arg("get_record", "key", key, DoneLedgerKey)
-        return self._core.read(
-            lambda holder: holder.run("get_record", lambda conn: _get(conn, key))
-        )
-
-    def snapshot(self) -> list[DoneLedgerRecord]:
-        """DL-12: every committed row, ordered by tenant, policy, ovid bytes."""
-        return self._core.read(lambda holder: holder.run("snapshot", _snapshot))
-
-    def list_done_hashes(self, tenant_id: TenantId, policy_hash: PolicyHash) -> list[OvidHash]:
-        """DL-41 / DBL-8: terminal ovid hashes of exactly this scope, sorted by bytes."""
-        _check_arg("list_done_hashes", "tenant_id", tenant_id, TenantId)
-        _check_arg("list_done_hashes", "policy_hash", policy_hash, PolicyHash)
-        return self._core.read(
-            lambda holder: holder.run(
-                "list_done_hashes", lambda conn: _done_hashes(conn, tenant_id, policy_hash)
-            )
-        )
+        return cast(PostgresDoneLedgerHandle, super().batch_upsert(records))
 
     def count_done_hashes(self, tenant_id: TenantId, policy_hash: PolicyHash) -> int:
         """DL-42 / DBL-8: the exact count of terminal keys of this scope (never ``None``)."""
-        _check_arg("count_done_hashes", "tenant_id", tenant_id, TenantId)
-        _check_arg("count_done_hashes", "policy_hash", policy_hash, PolicyHash)
-        return self._core.read(
-            lambda holder: holder.run(
-                "count_done_hashes", lambda conn: _count_done(conn, tenant_id, policy_hash)
-            )
-        )
+        return cast(int, super().count_done_hashes(tenant_id, policy_hash))
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -358,11 +336,6 @@ class PostgresDoneLedger(StoreFacade[PgConnection, DoneLedgerPayload, DoneLedger
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # -- repr (TH-5) ---------------------------------------------------------------------
-
-    def _describe(self, durable: PgConnection, pending: int, auto_complete: bool) -> str:
-        return f"PostgresDoneLedger(pending_ops={pending}, auto_complete={auto_complete})"
 
 
 __all__ = [

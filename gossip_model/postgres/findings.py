@@ -1,8 +1,9 @@
 """``PostgresFindingsSink``: the findings sink on PostgreSQL (backends.md §4 DBF-1..DBF-9, FC-*).
 
-The store is the generic :class:`~gossip_model.inmemory.store.InMemoryStoreCore`
-with :class:`PgFindingsBackend` plugged in (FC-1); its durable state is the
-core's :class:`~gossip_model.postgres.connection.PgConnection`.
+The store is a :class:`~gossip_model.backend.ControlledFindingsSink` over
+:class:`PgFindingsBackend` (FC-1, the public backend kit); its durable state
+is the core's :class:`~gossip_model.postgres.connection.PgConnection`.
+``reset()`` deletes every row (children first) in one transaction.
 
 Submission (DBF-1), before the lock: the argument check, then more than
 10_000 records raises ``BatchTooLarge``, then the in-memory pre-submit checks
@@ -51,10 +52,27 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import psycopg
 
+from gossip_model.backend.findings import (
+    ControlledFindingsHandle,
+    ControlledFindingsSink,
+    FindingKey,
+    OccurrenceKey,
+)
+from gossip_model.core.arguments import check_flag
+from gossip_model.core.errors import (
+    FindingConflict,
+    InMemoryPersistenceError,
+    InMemoryStoreKind,
+    MissingFinding,
+    MissingOccurrence,
+    ObservationConflict,
+    OccurrenceConflict,
+)
+from gossip_model.core.store import FaultCounters
 from gossip_model.db.encoding import (
     FINDING_COLUMNS,
     OBSERVATION_COLUMNS,
@@ -69,29 +87,7 @@ from gossip_model.db.encoding import (
 from gossip_model.db.errors import BatchTooLarge
 from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
 from gossip_model.inmemory import findings as inmemory_findings
-from gossip_model.inmemory.arguments import check_arg
-from gossip_model.inmemory.errors import (
-    FindingConflict,
-    InMemoryPersistenceError,
-    InMemoryStoreKind,
-    MissingFinding,
-    MissingOccurrence,
-    ObservationConflict,
-    OccurrenceConflict,
-)
-from gossip_model.inmemory.findings import (
-    FindingKey,
-    FindingsState,
-    OccurrenceKey,
-    check_pre_submit,
-)
-from gossip_model.inmemory.store import (
-    FaultCounters,
-    InMemoryStoreCore,
-    StoreBackend,
-    StoreFacade,
-    StoreHandle,
-)
+from gossip_model.inmemory.findings import FindingsState
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.persistence.done_ledger import RECOMMENDED_MAX_BATCH_SIZE
 from gossip_model.persistence.findings import (
@@ -218,6 +214,12 @@ _GET_OBSERVATION_SQL = (
     f"SELECT {_B} FROM observations WHERE tenant_id = %s AND observation_id = %s"
 )
 #: DBF-9: three scalar subqueries in one round trip.
+#: ``reset()``: one DELETE per table (table names are constants, never input).
+RESET_SQL = {
+    "observations": "DELETE FROM observations",
+    "occurrences": "DELETE FROM occurrences",
+    "findings": "DELETE FROM findings",
+}
 COUNTS_SQL = (
     "SELECT (SELECT count(*) FROM findings), (SELECT count(*) FROM occurrences), "
     "(SELECT count(*) FROM observations)"
@@ -469,8 +471,8 @@ def apply_batch(holder: PgConnection, batch: FindingsUpsertBatch) -> FindingsCom
     raise failure from None
 
 
-class PgFindingsBackend(StoreBackend[PgConnection, FindingsUpsertBatch, FindingsCommitReceipt]):
-    """FC-1: the findings plug-in whose durable state is the store's connection."""
+class PgFindingsBackend:
+    """FC-1: the findings backend whose durable state is the store's connection."""
 
     kind = KIND
 
@@ -489,6 +491,70 @@ class PgFindingsBackend(StoreBackend[PgConnection, FindingsUpsertBatch, Findings
             return FindingsCommitReceipt(0, 0, 0)
         return apply_batch(durable, payload)
 
+    def findings_snapshot(self, durable: PgConnection) -> list[FindingRecord]:
+        return durable.run(
+            "findings_snapshot",
+            lambda conn: [decode_finding_row(r) for r in conn.execute(_SNAPSHOT_FINDINGS_SQL)],
+        )
+
+    def occurrences_snapshot(self, durable: PgConnection) -> list[OccurrenceRecord]:
+        return durable.run(
+            "occurrences_snapshot",
+            lambda conn: [
+                decode_occurrence_row(r) for r in conn.execute(_SNAPSHOT_OCCURRENCES_SQL)
+            ],
+        )
+
+    def observations_snapshot(self, durable: PgConnection) -> list[ObservationRecord]:
+        return durable.run(
+            "observations_snapshot",
+            lambda conn: [
+                decode_observation_row(r) for r in conn.execute(_SNAPSHOT_OBSERVATIONS_SQL)
+            ],
+        )
+
+    def get_finding(
+        self, durable: PgConnection, tenant_id: TenantId, finding_id: FindingId
+    ) -> FindingRecord | None:
+        def get(conn: Connection) -> FindingRecord | None:
+            row = conn.execute(_GET_FINDING_SQL, (tenant_id.raw, finding_id.raw)).fetchone()
+            return None if row is None else decode_finding_row(row)
+
+        return durable.run("get_finding", get)
+
+    def get_occurrence(
+        self, durable: PgConnection, tenant_id: TenantId, occurrence_id: OccurrenceId
+    ) -> OccurrenceRecord | None:
+        def get(conn: Connection) -> OccurrenceRecord | None:
+            row = conn.execute(_GET_OCCURRENCE_SQL, (tenant_id.raw, occurrence_id.raw)).fetchone()
+            return None if row is None else decode_occurrence_row(row)
+
+        return durable.run("get_occurrence", get)
+
+    def get_observation(
+        self, durable: PgConnection, tenant_id: TenantId, observation_id: ObservationId
+    ) -> ObservationRecord | None:
+        def get(conn: Connection) -> ObservationRecord | None:
+            row = conn.execute(
+                _GET_OBSERVATION_SQL, (tenant_id.raw, observation_id.raw)
+            ).fetchone()
+            return None if row is None else decode_observation_row(row)
+
+        return durable.run("get_observation", get)
+
+    def durable_counts(self, durable: PgConnection) -> DurableFindingsCounts:
+        return durable.run("durable_counts", _counts)
+
+    def reset(self, durable: PgConnection) -> None:
+        """Delete every row, children first (foreign keys), in one transaction."""
+
+        def delete_all(conn: Connection) -> None:
+            with conn.transaction():
+                for table in ("observations", "occurrences", "findings"):
+                    conn.execute(RESET_SQL[table])
+
+        durable.run("reset", delete_all)
+
 
 # --- reads -----------------------------------------------------------------------------------
 
@@ -499,20 +565,16 @@ def _counts(conn: Connection) -> DurableFindingsCounts:
     return DurableFindingsCounts(int(row[0]), int(row[1]), int(row[2]))
 
 
-def _check_arg(method: str, name: str, value: object, expected: type) -> None:
-    check_arg("PostgresFindingsSink", method, name, value, expected)
-
-
 # --- public facade ---------------------------------------------------------------------------
 
 
-class PostgresFindingsHandle(StoreHandle[FindingsCommitReceipt]):
+class PostgresFindingsHandle(ControlledFindingsHandle):
     """Commit handle of one ``upsert_batch`` (ST-19..ST-23); ``wait()`` gives the receipt."""
 
     __slots__ = ()
 
 
-class PostgresFindingsSink(StoreFacade[PgConnection, FindingsUpsertBatch, FindingsCommitReceipt]):
+class PostgresFindingsSink(ControlledFindingsSink[PgConnection]):
     """``FindingsSink`` on PostgreSQL with the in-memory store's controls (§4, FC-1..FC-7).
 
     Construction, migrations (MIG-3, MIG-5) and lifecycle as for
@@ -520,6 +582,8 @@ class PostgresFindingsSink(StoreFacade[PgConnection, FindingsUpsertBatch, Findin
     """
 
     __slots__ = ()
+
+    handle_class = PostgresFindingsHandle
 
     def __init__(
         self,
@@ -529,10 +593,7 @@ class PostgresFindingsSink(StoreFacade[PgConnection, FindingsUpsertBatch, Findin
         migrate: bool = True,
         prepare_threshold: int | None = 5,
     ) -> None:
-        if not isinstance(auto_complete, bool):
-            raise TypeError(
-                f"auto_complete must be a bool, got {type(auto_complete).__name__} (ST-2)"
-            )
+        check_flag("PostgresFindingsSink", "auto_complete", auto_complete)  # before connecting
         holder = open_migrated(
             conninfo,
             KIND,
@@ -540,100 +601,19 @@ class PostgresFindingsSink(StoreFacade[PgConnection, FindingsUpsertBatch, Findin
             migrate=migrate,
             prepare_threshold=prepare_threshold,
         )
-        self._core = InMemoryStoreCore(PgFindingsBackend(holder), auto_complete=auto_complete)
+        super().__init__(PgFindingsBackend(holder), auto_complete=auto_complete)
 
-    # -- write ---------------------------------------------------------------------------------
+    def _check_size(self, method: str, size: int) -> None:
+        """DBF-1: at most 10_000 records per batch."""
+        if size > RECOMMENDED_MAX_BATCH_SIZE:
+            raise BatchTooLarge(KIND, method, size, RECOMMENDED_MAX_BATCH_SIZE)
 
     def upsert_batch(self, batch: FindingsUpsertBatch) -> PostgresFindingsHandle:
         """DBF-1: type check, size limit, FS-2, FS-3 (all before the lock), then submit.
 
-        Raises ``TypeError``, ``BatchTooLarge``, ``BatchValidation`` (nothing
-        consumed, FS-4), ``InjectedSubmissionFailure`` or ``Poisoned``;
-        integrity and database errors are raised by ``wait()``.
+        Integrity and database errors are raised by ``wait()``.
         """
-        _check_arg("upsert_batch", "batch", batch, FindingsUpsertBatch)
-        size = batch.total_records()
-        if size > RECOMMENDED_MAX_BATCH_SIZE:
-            raise BatchTooLarge(KIND, "upsert_batch", size, RECOMMENDED_MAX_BATCH_SIZE)
-        check_pre_submit(batch)
-        core = self._core
-        return PostgresFindingsHandle(core, core.submit(batch))
-
-    # -- reads ---------------------------------------------------------------------------------
-
-    def findings_snapshot(self) -> list[FindingRecord]:
-        """FS-15: committed findings ordered by (tenant, finding id)."""
-        return self._core.read(
-            lambda holder: holder.run(
-                "findings_snapshot",
-                lambda conn: [decode_finding_row(r) for r in conn.execute(_SNAPSHOT_FINDINGS_SQL)],
-            )
-        )
-
-    def occurrences_snapshot(self) -> list[OccurrenceRecord]:
-        """FS-15: committed occurrences ordered by (tenant, occurrence id)."""
-        return self._core.read(
-            lambda holder: holder.run(
-                "occurrences_snapshot",
-                lambda conn: [
-                    decode_occurrence_row(r) for r in conn.execute(_SNAPSHOT_OCCURRENCES_SQL)
-                ],
-            )
-        )
-
-    def observations_snapshot(self) -> list[ObservationRecord]:
-        """FS-15: committed observations ordered by (tenant, observation id)."""
-        return self._core.read(
-            lambda holder: holder.run(
-                "observations_snapshot",
-                lambda conn: [
-                    decode_observation_row(r) for r in conn.execute(_SNAPSHOT_OBSERVATIONS_SQL)
-                ],
-            )
-        )
-
-    def get_finding(self, tenant_id: TenantId, finding_id: FindingId) -> FindingRecord | None:
-        """FS-16: the committed finding for exactly this tenant-scoped key, or ``None``."""
-        _check_arg("get_finding", "tenant_id", tenant_id, TenantId)
-        _check_arg("get_finding", "finding_id", finding_id, FindingId)
-
-        def get(conn: Connection) -> FindingRecord | None:
-            row = conn.execute(_GET_FINDING_SQL, (tenant_id.raw, finding_id.raw)).fetchone()
-            return None if row is None else decode_finding_row(row)
-
-        return self._core.read(lambda holder: holder.run("get_finding", get))
-
-    def get_occurrence(
-        self, tenant_id: TenantId, occurrence_id: OccurrenceId
-    ) -> OccurrenceRecord | None:
-        """FS-16: the committed occurrence for exactly this tenant-scoped key, or ``None``."""
-        _check_arg("get_occurrence", "tenant_id", tenant_id, TenantId)
-        _check_arg("get_occurrence", "occurrence_id", occurrence_id, OccurrenceId)
-
-        def get(conn: Connection) -> OccurrenceRecord | None:
-            row = conn.execute(_GET_OCCURRENCE_SQL, (tenant_id.raw, occurrence_id.raw)).fetchone()
-            return None if row is None else decode_occurrence_row(row)
-
-        return self._core.read(lambda holder: holder.run("get_occurrence", get))
-
-    def get_observation(
-        self, tenant_id: TenantId, observation_id: ObservationId
-    ) -> ObservationRecord | None:
-        """FS-16: the committed observation for exactly this tenant-scoped key, or ``None``."""
-        _check_arg("get_observation", "tenant_id", tenant_id, TenantId)
-        _check_arg("get_observation", "observation_id", observation_id, ObservationId)
-
-        def get(conn: Connection) -> ObservationRecord | None:
-            row = conn.execute(
-                _GET_OBSERVATION_SQL, (tenant_id.raw, observation_id.raw)
-            ).fetchone()
-            return None if row is None else decode_observation_row(row)
-
-        return self._core.read(lambda holder: holder.run("get_observation", get))
-
-    def durable_counts(self) -> DurableFindingsCounts:
-        """FS-17 / DBF-9: committed row counts per layer, one round trip, global."""
-        return self._core.read(lambda holder: holder.run("durable_counts", _counts))
+        return cast(PostgresFindingsHandle, super().upsert_batch(batch))
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -646,11 +626,6 @@ class PostgresFindingsSink(StoreFacade[PgConnection, FindingsUpsertBatch, Findin
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # -- repr (TH-5) ---------------------------------------------------------------------------
-
-    def _describe(self, durable: PgConnection, pending: int, auto_complete: bool) -> str:
-        return f"PostgresFindingsSink(pending_ops={pending}, auto_complete={auto_complete})"
 
 
 __all__ = [

@@ -1,12 +1,13 @@
 """The SQLite done ledger (backends.md DBL-1..DBL-8, SQ-3..SQ-6, FC-1..FC-7).
 
-``SqliteDoneLedger`` is the generic :class:`InMemoryStoreCore` with
-:class:`SqliteDoneLedgerBackend` plugged in (FC-1): the core's durable state
-is the store's :class:`SqliteDatabase`, so controls, delayed completion,
-release orders, fault counters, handles and ``clone()`` are the in-memory
-store's own. Validation and the in-batch fold are the in-memory domain
-functions (``validate_and_fold``), so receipts and errors are identical by
-construction; only the merge with stored rows runs in SQL.
+``SqliteDoneLedger`` is a :class:`~gossip_model.backend.ControlledDoneLedger`
+over :class:`SqliteDoneLedgerBackend` (FC-1), the public backend kit: the
+core's durable state is the store's :class:`SqliteDatabase`, so controls,
+delayed completion, release orders, fault counters, handles and ``clone()``
+are the in-memory store's own. Validation and the in-batch fold are the kit's
+domain function (``validate_and_fold``), so receipts and errors are identical
+by construction; only the merge with stored rows runs in SQL. ``reset()``
+deletes every row in one transaction.
 
 ``apply`` (DBL-2): (1) commit fault, before any SQL (ST-9, FC-4); (2)+(3)
 validation and fold per key in input order, receipt from the folded batch
@@ -43,21 +44,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
+from gossip_model.backend.done_ledger import (
+    ControlledDoneLedger,
+    ControlledDoneLedgerHandle,
+    DoneLedgerPayload,
+    validate_and_fold,
+)
+from gossip_model.core.arguments import check_flag
+from gossip_model.core.errors import InMemoryStoreKind
+from gossip_model.core.store import FaultCounters
 from gossip_model.db.encoding import DONE_COLUMNS, decode_done_row, encode_done_row
 from gossip_model.db.errors import BatchTooLarge, CorruptRow
 from gossip_model.identity import OvidHash, PolicyHash, TenantId
-from gossip_model.inmemory.arguments import check_arg, ovids_arg, records_arg
-from gossip_model.inmemory.done_ledger import DoneLedgerPayload, validate_and_fold
-from gossip_model.inmemory.errors import InMemoryStoreKind
-from gossip_model.inmemory.store import (
-    FaultCounters,
-    InMemoryStoreCore,
-    StoreBackend,
-    StoreFacade,
-    StoreHandle,
-)
 from gossip_model.persistence.done_ledger import (
     RECOMMENDED_MAX_BATCH_SIZE,
     DoneLedgerCommitReceipt,
@@ -135,10 +135,8 @@ def encode_folded(folded: Iterable[DoneLedgerRecord]) -> list[tuple[Any, ...]]:
     return rows
 
 
-class SqliteDoneLedgerBackend(
-    StoreBackend[SqliteDatabase, DoneLedgerPayload, DoneLedgerCommitReceipt]
-):
-    """The done-ledger plug-in over one SQLite connection (FC-1, DBL-2)."""
+class SqliteDoneLedgerBackend:
+    """The done-ledger backend over one SQLite connection (FC-1, DBL-2, DBL-7, DBL-8)."""
 
     kind = KIND
 
@@ -160,6 +158,38 @@ class SqliteDoneLedgerBackend(
             rows = encode_folded(folded.values())
             durable.write("batch_upsert", lambda tx: _upsert(tx, rows))
         return receipt
+
+    def batch_get(
+        self,
+        durable: SqliteDatabase,
+        tenant_id: TenantId,
+        policy_hash: PolicyHash,
+        ovid_hashes: tuple[OvidHash, ...],
+    ) -> list[DoneLedgerRecord | None]:
+        return read_batch(durable, tenant_id.raw, policy_hash.raw, ovid_hashes)
+
+    def get_record(self, durable: SqliteDatabase, key: DoneLedgerKey) -> DoneLedgerRecord | None:
+        return read_record(durable, key)
+
+    def snapshot(self, durable: SqliteDatabase) -> list[DoneLedgerRecord]:
+        return read_snapshot(durable)
+
+    def list_done_hashes(
+        self, durable: SqliteDatabase, tenant_id: TenantId, policy_hash: PolicyHash
+    ) -> list[OvidHash]:
+        return read_done_hashes(durable, tenant_id.raw, policy_hash.raw)
+
+    def count_done_hashes(
+        self, durable: SqliteDatabase, tenant_id: TenantId, policy_hash: PolicyHash
+    ) -> int:
+        return count_done(durable, tenant_id.raw, policy_hash.raw)
+
+    def reset(self, durable: SqliteDatabase) -> None:
+        """Delete every row in one transaction (the schema and its history stay)."""
+        durable.write("reset", lambda tx: tx.execute(TABLE, f"DELETE FROM {TABLE}"))
+
+    def describe(self, durable: SqliteDatabase) -> str:
+        return f"database={durable.database!r}"
 
 
 def _upsert(tx: Transaction, rows: list[tuple[Any, ...]]) -> None:
@@ -220,22 +250,26 @@ def count_done(db: SqliteDatabase, tenant: bytes, policy: bytes) -> int:
 # --- public facade ------------------------------------------------------------------------
 
 
-class SqliteDoneLedgerHandle(StoreHandle[DoneLedgerCommitReceipt]):
+class SqliteDoneLedgerHandle(ControlledDoneLedgerHandle):
     """Commit handle of one ``batch_upsert`` (ST-19..ST-23, FC-6)."""
 
     __slots__ = ()
 
 
-class SqliteDoneLedger(StoreFacade[SqliteDatabase, DoneLedgerPayload, DoneLedgerCommitReceipt]):
+class SqliteDoneLedger(ControlledDoneLedger[SqliteDatabase]):
     """A ``DoneLedger`` on SQLite with the in-memory store's test controls (§3, §9).
 
     ``database`` is a file path or ``":memory:"`` (a private database owned by
-    this store and its clones, SQ-8). Controls, releases, handles and
-    ``clone()`` are the generic core's (see :class:`StoreFacade`); reads run
-    under the core lock and see committed rows only. Choices: module docstring.
+    this store and its clones, SQ-8). Controls, releases, handles,
+    ``clone()`` and ``reset()`` are the kit's (:class:`ControlledDoneLedger`);
+    reads run under the core lock and see committed rows only. More than
+    10_000 records or hashes raise ``BatchTooLarge`` before the lock (DBL-1,
+    DBL-7). Choices: module docstring.
     """
 
     __slots__ = ()
+
+    handle_class = SqliteDoneLedgerHandle
 
     def __init__(
         self,
@@ -246,10 +280,7 @@ class SqliteDoneLedger(StoreFacade[SqliteDatabase, DoneLedgerPayload, DoneLedger
         synchronous: str = "FULL",
         migrate: bool = True,
     ) -> None:
-        if not isinstance(auto_complete, bool):
-            raise TypeError(
-                f"auto_complete must be a bool, got {type(auto_complete).__name__} (ST-2)"
-            )
+        check_flag(_OWNER, "auto_complete", auto_complete)  # before the file is touched
         db = open_database(
             KIND,
             DONE_LEDGER_SCHEMA,
@@ -258,76 +289,28 @@ class SqliteDoneLedger(StoreFacade[SqliteDatabase, DoneLedgerPayload, DoneLedger
             synchronous=synchronous,
             migrate=migrate,
         )
-        self._core = InMemoryStoreCore(SqliteDoneLedgerBackend(db), auto_complete=auto_complete)
+        super().__init__(SqliteDoneLedgerBackend(db), auto_complete=auto_complete)
 
-    # -- write ----------------------------------------------------------------------------
+    def _check_size(self, method: str, size: int) -> None:
+        """DBL-1 / DBL-7: at most 10_000 records or hashes per call."""
+        if size > RECOMMENDED_MAX_BATCH_SIZE:
+            raise BatchTooLarge(KIND, method, size, RECOMMENDED_MAX_BATCH_SIZE)
 
     def batch_upsert(self, records: Iterable[DoneLedgerRecord]) -> SqliteDoneLedgerHandle:
-        """DBL-1: type checks, then more than 10_000 records raise ``BatchTooLarge``.
+        """DBL-1: type checks and the size limit before the lock, then submission (ST-6).
 
-        Both before the lock, consuming no op id or counter; then submission
-        (ST-6). Record problems are raised by ``wait()`` as ``BatchValidation``,
+        Record problems are raised by ``wait()`` as ``BatchValidation``,
         database failures as ``DatabaseBackendError`` / ``ValueOutOfRange``.
         """
-        payload = records_arg(_OWNER, records)
-        if len(payload) > RECOMMENDED_MAX_BATCH_SIZE:
-            raise BatchTooLarge(KIND, "batch_upsert", len(payload), RECOMMENDED_MAX_BATCH_SIZE)
-        core = self._core
-        return SqliteDoneLedgerHandle(core, core.submit(payload))
-
-    # -- reads ----------------------------------------------------------------------------
-
-    def batch_get(
-        self, tenant_id: TenantId, policy_hash: PolicyHash, ovid_hashes: Iterable[OvidHash]
-    ) -> list[DoneLedgerRecord | None]:
-        """DBL-7 / DL-10: positional answers; duplicates answered each; ``[]`` without SQL."""
-        check_arg(_OWNER, "batch_get", "tenant_id", tenant_id, TenantId)
-        check_arg(_OWNER, "batch_get", "policy_hash", policy_hash, PolicyHash)
-        ovids = ovids_arg(_OWNER, ovid_hashes)
-        if len(ovids) > RECOMMENDED_MAX_BATCH_SIZE:
-            raise BatchTooLarge(KIND, "batch_get", len(ovids), RECOMMENDED_MAX_BATCH_SIZE)
-        if not ovids:
-            return self._core.read(lambda db: [])
-        tenant = tenant_id.raw
-        policy = policy_hash.raw
-        return self._core.read(lambda db: read_batch(db, tenant, policy, ovids))
-
-    def get_record(self, key: DoneLedgerKey) -> DoneLedgerRecord | None:
-        """DL-11: the stored row for ``key`` or ``None``."""
-        check_arg(_OWNER, "get_record", "key", key, DoneLedgerKey)
-        return self._core.read(lambda db: read_record(db, key))
-
-    def snapshot(self) -> list[DoneLedgerRecord]:
-        """DL-12: every stored row, sorted by tenant, policy, ovid bytes."""
-        return self._core.read(read_snapshot)
-
-    def list_done_hashes(self, tenant_id: TenantId, policy_hash: PolicyHash) -> list[OvidHash]:
-        """DBL-8 / DL-13: terminal hashes of exactly this scope, sorted by bytes."""
-        check_arg(_OWNER, "list_done_hashes", "tenant_id", tenant_id, TenantId)
-        check_arg(_OWNER, "list_done_hashes", "policy_hash", policy_hash, PolicyHash)
-        tenant = tenant_id.raw
-        policy = policy_hash.raw
-        return self._core.read(lambda db: read_done_hashes(db, tenant, policy))
+        return cast(SqliteDoneLedgerHandle, super().batch_upsert(records))
 
     def count_done_hashes(self, tenant_id: TenantId, policy_hash: PolicyHash) -> int:
         """DBL-8 / DL-15: the exact count, never ``None``."""
-        check_arg(_OWNER, "count_done_hashes", "tenant_id", tenant_id, TenantId)
-        check_arg(_OWNER, "count_done_hashes", "policy_hash", policy_hash, PolicyHash)
-        tenant = tenant_id.raw
-        policy = policy_hash.raw
-        return self._core.read(lambda db: count_done(db, tenant, policy))
-
-    # -- lifecycle and repr ----------------------------------------------------------------
+        return cast(int, super().count_done_hashes(tenant_id, policy_hash))
 
     def close(self) -> None:
         """Close the connection for this store and every clone (later calls fail, DBE-1)."""
         self._core.read(SqliteDatabase.close)
-
-    def _describe(self, durable: SqliteDatabase, pending: int, auto_complete: bool) -> str:
-        return (
-            f"SqliteDoneLedger(database={durable.database!r}, pending_ops={pending}, "
-            f"auto_complete={auto_complete})"
-        )
 
 
 __all__ = [

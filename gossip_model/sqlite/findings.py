@@ -1,9 +1,11 @@
 """The SQLite findings sink (backends.md DBF-1..DBF-9, SQ-3, SQ-7, FC-1..FC-7).
 
-``SqliteFindingsSink`` is the generic :class:`InMemoryStoreCore` with
-:class:`SqliteFindingsBackend` plugged in (FC-1); its durable state is the
-store's :class:`SqliteDatabase`. Submission checks are the in-memory sink's
-own (``check_pre_submit``: FS-2 then FS-3), preceded by the size limit (DBF-1).
+``SqliteFindingsSink`` is a :class:`~gossip_model.backend.ControlledFindingsSink`
+over :class:`SqliteFindingsBackend` (FC-1, the public backend kit); its
+durable state is the store's :class:`SqliteDatabase`. Submission checks are
+the kit's (``check_pre_submit``: FS-2 then FS-3), preceded by the size limit
+(DBF-1). ``reset()`` deletes every row (observations, occurrences, findings)
+in one transaction.
 
 ``apply`` (DBF-2, SQ-7): the commit fault first (ST-9, no SQL); an empty batch
 gives ``(0, 0, 0)`` without SQL; encoding of every row (ENC-6,
@@ -47,8 +49,25 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from gossip_model.backend.findings import (
+    ControlledFindingsHandle,
+    ControlledFindingsSink,
+    FindingKey,
+    ObservationKey,
+    OccurrenceKey,
+)
+from gossip_model.core.arguments import check_flag
+from gossip_model.core.errors import (
+    FindingConflict,
+    InMemoryStoreKind,
+    MissingFinding,
+    MissingOccurrence,
+    ObservationConflict,
+    OccurrenceConflict,
+)
+from gossip_model.core.store import FaultCounters
 from gossip_model.db.encoding import (
     FINDING_COLUMNS,
     OBSERVATION_COLUMNS,
@@ -62,28 +81,6 @@ from gossip_model.db.encoding import (
 )
 from gossip_model.db.errors import BatchTooLarge
 from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
-from gossip_model.inmemory.arguments import check_arg
-from gossip_model.inmemory.errors import (
-    FindingConflict,
-    InMemoryStoreKind,
-    MissingFinding,
-    MissingOccurrence,
-    ObservationConflict,
-    OccurrenceConflict,
-)
-from gossip_model.inmemory.findings import (
-    FindingKey,
-    ObservationKey,
-    OccurrenceKey,
-    check_pre_submit,
-)
-from gossip_model.inmemory.store import (
-    FaultCounters,
-    InMemoryStoreCore,
-    StoreBackend,
-    StoreFacade,
-    StoreHandle,
-)
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.persistence.done_ledger import RECOMMENDED_MAX_BATCH_SIZE
 from gossip_model.persistence.findings import (
@@ -315,10 +312,8 @@ def walk_layers(
     return walk.receipt()
 
 
-class SqliteFindingsBackend(
-    StoreBackend[SqliteDatabase, FindingsUpsertBatch, FindingsCommitReceipt]
-):
-    """The findings plug-in over one SQLite connection (FC-1, DBF-2)."""
+class SqliteFindingsBackend:
+    """The findings backend over one SQLite connection (FC-1, DBF-2, DBF-9)."""
 
     kind = KIND
 
@@ -338,6 +333,52 @@ class SqliteFindingsBackend(
             return FindingsCommitReceipt(0, 0, 0)
         encoded = EncodedBatch.of(payload)
         return durable.write("upsert_batch", lambda tx: walk_layers(tx, payload, encoded))
+
+    def findings_snapshot(self, durable: SqliteDatabase) -> list[FindingRecord]:
+        return read_findings(durable)
+
+    def occurrences_snapshot(self, durable: SqliteDatabase) -> list[OccurrenceRecord]:
+        return read_occurrences(durable)
+
+    def observations_snapshot(self, durable: SqliteDatabase) -> list[ObservationRecord]:
+        return read_observations(durable)
+
+    def get_finding(
+        self, durable: SqliteDatabase, tenant_id: TenantId, finding_id: FindingId
+    ) -> FindingRecord | None:
+        rows = durable.query(
+            "get_finding", "findings", _FINDING_SQL, (tenant_id.raw, finding_id.raw)
+        )
+        return decode_finding_row(rows[0]) if rows else None
+
+    def get_occurrence(
+        self, durable: SqliteDatabase, tenant_id: TenantId, occurrence_id: OccurrenceId
+    ) -> OccurrenceRecord | None:
+        params = (tenant_id.raw, occurrence_id.raw)
+        rows = durable.query("get_occurrence", "occurrences", _OCCURRENCE_SQL, params)
+        return decode_occurrence_row(rows[0]) if rows else None
+
+    def get_observation(
+        self, durable: SqliteDatabase, tenant_id: TenantId, observation_id: ObservationId
+    ) -> ObservationRecord | None:
+        params = (tenant_id.raw, observation_id.raw)
+        rows = durable.query("get_observation", "observations", _OBSERVATION_SQL, params)
+        return decode_observation_row(rows[0]) if rows else None
+
+    def durable_counts(self, durable: SqliteDatabase) -> DurableFindingsCounts:
+        return read_counts(durable)
+
+    def reset(self, durable: SqliteDatabase) -> None:
+        """Delete every row, children first (foreign keys), in one transaction."""
+
+        def delete_all(tx: Transaction) -> None:
+            for table in ("observations", "occurrences", "findings"):
+                tx.execute(table, f"DELETE FROM {table}")
+
+        durable.write("reset", delete_all)
+
+    def describe(self, durable: SqliteDatabase) -> str:
+        return f"database={durable.database!r}"
 
 
 # --- reads (FS-15..FS-17, DBF-9) ------------------------------------------------------------
@@ -369,22 +410,25 @@ def read_counts(db: SqliteDatabase) -> DurableFindingsCounts:
 # --- public facade ------------------------------------------------------------------------
 
 
-class SqliteFindingsHandle(StoreHandle[FindingsCommitReceipt]):
+class SqliteFindingsHandle(ControlledFindingsHandle):
     """Commit handle of one ``upsert_batch`` (ST-19..ST-23, FC-6)."""
 
     __slots__ = ()
 
 
-class SqliteFindingsSink(StoreFacade[SqliteDatabase, FindingsUpsertBatch, FindingsCommitReceipt]):
+class SqliteFindingsSink(ControlledFindingsSink[SqliteDatabase]):
     """A ``FindingsSink`` on SQLite with the in-memory sink's test controls (§4, §9).
 
     ``database`` is a file path or ``":memory:"`` (SQ-8). Controls, releases,
-    handles and ``clone()`` are the generic core's; reads are tenant-scoped,
-    run under the core lock and see committed rows only. Choices: module
-    docstring.
+    handles, ``clone()`` and ``reset()`` are the kit's; reads are
+    tenant-scoped, run under the core lock and see committed rows only. More
+    than 10_000 records raise ``BatchTooLarge`` before the lock (DBF-1).
+    Choices: module docstring.
     """
 
     __slots__ = ()
+
+    handle_class = SqliteFindingsHandle
 
     def __init__(
         self,
@@ -395,10 +439,7 @@ class SqliteFindingsSink(StoreFacade[SqliteDatabase, FindingsUpsertBatch, Findin
         synchronous: str = "FULL",
         migrate: bool = True,
     ) -> None:
-        if not isinstance(auto_complete, bool):
-            raise TypeError(
-                f"auto_complete must be a bool, got {type(auto_complete).__name__} (ST-2)"
-            )
+        check_flag(_OWNER, "auto_complete", auto_complete)  # before the file is touched
         db = open_database(
             KIND,
             FINDINGS_SCHEMA,
@@ -407,94 +448,23 @@ class SqliteFindingsSink(StoreFacade[SqliteDatabase, FindingsUpsertBatch, Findin
             synchronous=synchronous,
             migrate=migrate,
         )
-        self._core = InMemoryStoreCore(SqliteFindingsBackend(db), auto_complete=auto_complete)
+        super().__init__(SqliteFindingsBackend(db), auto_complete=auto_complete)
 
-    # -- write ----------------------------------------------------------------------------
+    def _check_size(self, method: str, size: int) -> None:
+        """DBF-1: at most 10_000 records per batch."""
+        if size > RECOMMENDED_MAX_BATCH_SIZE:
+            raise BatchTooLarge(KIND, method, size, RECOMMENDED_MAX_BATCH_SIZE)
 
     def upsert_batch(self, batch: FindingsUpsertBatch) -> SqliteFindingsHandle:
         """DBF-1: type check, size limit, FS-2, FS-3 (all before the lock), then submit.
 
-        Raises ``TypeError``, ``BatchTooLarge``, ``BatchValidation`` (nothing
-        consumed), ``InjectedSubmissionFailure`` or ``Poisoned``; integrity
-        errors, commit faults and database errors are raised by ``wait()``.
+        Integrity errors, commit faults and database errors are raised by ``wait()``.
         """
-        check_arg(_OWNER, "upsert_batch", "batch", batch, FindingsUpsertBatch)
-        size = batch.total_records()
-        if size > RECOMMENDED_MAX_BATCH_SIZE:
-            raise BatchTooLarge(KIND, "upsert_batch", size, RECOMMENDED_MAX_BATCH_SIZE)
-        check_pre_submit(batch)
-        core = self._core
-        return SqliteFindingsHandle(core, core.submit(batch))
-
-    # -- reads ----------------------------------------------------------------------------
-
-    def findings_snapshot(self) -> list[FindingRecord]:
-        """FS-15: stored findings sorted by (tenant, finding id) bytes."""
-        return self._core.read(read_findings)
-
-    def occurrences_snapshot(self) -> list[OccurrenceRecord]:
-        """FS-15: stored occurrences sorted by (tenant, occurrence id) bytes."""
-        return self._core.read(read_occurrences)
-
-    def observations_snapshot(self) -> list[ObservationRecord]:
-        """FS-15: stored observations sorted by (tenant, observation id) bytes."""
-        return self._core.read(read_observations)
-
-    def get_finding(self, tenant_id: TenantId, finding_id: FindingId) -> FindingRecord | None:
-        """FS-16: the stored finding for exactly this tenant-scoped key, or ``None``."""
-        check_arg(_OWNER, "get_finding", "tenant_id", tenant_id, TenantId)
-        check_arg(_OWNER, "get_finding", "finding_id", finding_id, FindingId)
-        params = (tenant_id.raw, finding_id.raw)
-
-        def read(db: SqliteDatabase) -> FindingRecord | None:
-            rows = db.query("get_finding", "findings", _FINDING_SQL, params)
-            return decode_finding_row(rows[0]) if rows else None
-
-        return self._core.read(read)
-
-    def get_occurrence(
-        self, tenant_id: TenantId, occurrence_id: OccurrenceId
-    ) -> OccurrenceRecord | None:
-        """FS-16: the stored occurrence for exactly this tenant-scoped key, or ``None``."""
-        check_arg(_OWNER, "get_occurrence", "tenant_id", tenant_id, TenantId)
-        check_arg(_OWNER, "get_occurrence", "occurrence_id", occurrence_id, OccurrenceId)
-        params = (tenant_id.raw, occurrence_id.raw)
-
-        def read(db: SqliteDatabase) -> OccurrenceRecord | None:
-            rows = db.query("get_occurrence", "occurrences", _OCCURRENCE_SQL, params)
-            return decode_occurrence_row(rows[0]) if rows else None
-
-        return self._core.read(read)
-
-    def get_observation(
-        self, tenant_id: TenantId, observation_id: ObservationId
-    ) -> ObservationRecord | None:
-        """FS-16: the stored observation for exactly this tenant-scoped key, or ``None``."""
-        check_arg(_OWNER, "get_observation", "tenant_id", tenant_id, TenantId)
-        check_arg(_OWNER, "get_observation", "observation_id", observation_id, ObservationId)
-        params = (tenant_id.raw, observation_id.raw)
-
-        def read(db: SqliteDatabase) -> ObservationRecord | None:
-            rows = db.query("get_observation", "observations", _OBSERVATION_SQL, params)
-            return decode_observation_row(rows[0]) if rows else None
-
-        return self._core.read(read)
-
-    def durable_counts(self) -> DurableFindingsCounts:
-        """FS-17 / DBF-9 (``FindingsConformanceProbe``): stored rows per layer, one statement."""
-        return self._core.read(read_counts)
-
-    # -- lifecycle and repr ----------------------------------------------------------------
+        return cast(SqliteFindingsHandle, super().upsert_batch(batch))
 
     def close(self) -> None:
         """Close the connection for this store and every clone (later calls fail, DBE-1)."""
         self._core.read(SqliteDatabase.close)
-
-    def _describe(self, durable: SqliteDatabase, pending: int, auto_complete: bool) -> str:
-        return (
-            f"SqliteFindingsSink(database={durable.database!r}, pending_ops={pending}, "
-            f"auto_complete={auto_complete})"
-        )
 
 
 __all__ = [

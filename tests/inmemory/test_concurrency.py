@@ -53,6 +53,9 @@ class RecordingBackend(StoreBackend[Any, Any, Any]):
     def new_durable(self) -> Any:
         return self.inner.new_durable()
 
+    def __getattr__(self, name: str) -> Any:  # the reads go to the real backend
+        return getattr(self.inner, name)
+
     def apply(self, durable: Any, counters: FaultCounters, payload: Any) -> Any:
         try:
             receipt = self.inner.apply(durable, counters, payload)

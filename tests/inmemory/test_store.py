@@ -768,6 +768,9 @@ class ExplodingBackend(StoreBackend[DoneLedgerRows, Any, DoneLedgerCommitReceipt
     def new_durable(self) -> DoneLedgerRows:
         return {}
 
+    def __getattr__(self, name: str) -> Any:  # the reads go to the real backend
+        return getattr(self.inner, name)
+
     def apply(
         self, durable: DoneLedgerRows, counters: FaultCounters, payload: Any
     ) -> DoneLedgerCommitReceipt:
