@@ -7,8 +7,8 @@ PostgreSQL connection, or a planted store given the scheduler's ``pause``.
 Client 0 runs the prefix alone; clients 1..N then run at once, either
 
 * ``seed=None``: on real threads released together by a barrier (the
-  interpreter's switch interval is lowered meanwhile, so threads interleave
-  within operations more often), or
+  interpreter's switch interval is lowered meanwhile, and every yield point
+  releases the GIL, so threads interleave within operations more often), or
 * ``seed=S``: under :class:`SeededScheduler` (exact replay of the interleaving).
 
 Contract errors raised by the store (``InMemoryPersistenceError``,
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,16 @@ from gossip_model.persistence.errors import PersistenceInputError
 _EXPECTED = (InMemoryPersistenceError, PersistenceInputError, TimeoutError)
 #: Switch interval (seconds) while threads run: more preemption points than the default 5 ms.
 SWITCH_INTERVAL = 1e-5
+
+
+def yield_gil() -> None:
+    """The yield point on real threads: release the GIL so another client may run.
+
+    ``time.sleep(0)`` never waits for time to pass; it only lets the
+    interpreter switch threads here, at the race windows the planted stores
+    mark and at operation boundaries.
+    """
+    time.sleep(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +95,7 @@ def execute(
 ) -> Execution:
     """One execution of ``program``; see the module docstring for the two modes."""
     scheduler = SeededScheduler(seed) if seed is not None else None
-    pause: Pause = scheduler.pause if scheduler is not None else (lambda: None)
+    pause: Pause = scheduler.pause if scheduler is not None else yield_gil
     recorder = Recorder(pause)
     findings = target.interface == SINK
     errors: list[str] = []
@@ -155,13 +166,17 @@ def run_and_check(
     executions: int = 3,
     seeds: Sequence[int] | None = None,
     partitioned: bool = True,
+    minimal: bool = True,
 ) -> ProgramFailure | None:
-    """Run ``program`` several times (threads, or one execution per seed); first failure."""
+    """Run ``program`` several times (threads, or one execution per seed); first failure.
+
+    ``minimal=False`` skips minimising the counter-history (faster while searching).
+    """
     model = model_for(target)
     modes: list[int | None] = list(seeds) if seeds is not None else [None] * executions
     for seed in modes:
         execution = execute(program, target, seed=seed)
-        result = check(execution.history, model, partitioned=partitioned)
+        result = check(execution.history, model, partitioned=partitioned, minimal=minimal)
         if not result.ok or execution.errors:
             return ProgramFailure(program, execution, result, seed)
     return None

@@ -28,63 +28,71 @@ class SchedulerStalled(RuntimeError):
 
 
 class SeededScheduler:
-    """Runs client bodies one at a time, switching at :meth:`pause` by a seeded choice."""
+    """Runs client bodies one at a time, switching at :meth:`pause` by a seeded choice.
+
+    The baton is one ``threading.Event`` per client: a switch sets the next
+    client's event and waits on its own, so exactly one thread wakes.
+    """
 
     def __init__(self, seed: int, *, stall_timeout: float = 30.0) -> None:
         self._rng = random.Random(seed)
-        self._cond = threading.Condition()
-        self._turn: int | None = None
+        self._lock = threading.Lock()
+        self._events: list[threading.Event] = []
         self._live: list[int] = []
         self._local = threading.local()
         self._stall_timeout = stall_timeout
         self.switches = 0
 
-    def _hand_over_locked(self) -> None:
-        self._turn = self._rng.choice(self._live) if self._live else None
-        self._cond.notify_all()
-
-    def _await_turn_locked(self, me: int) -> None:
-        if not self._cond.wait_for(lambda: self._turn == me, timeout=self._stall_timeout):
+    def _wait_for_baton(self, me: int) -> None:
+        if not self._events[me].wait(self._stall_timeout):
             raise SchedulerStalled(
                 f"client {me} waited {self._stall_timeout}s for the baton: a store call "
                 "blocked on another client (use threads mode for blocking stores)"
             )
+        self._events[me].clear()
 
     def pause(self) -> None:
         """A yield point: the seeded choice decides which live client runs next."""
         me: int | None = getattr(self._local, "client", None)
         if me is None:
             return  # not a scheduled thread (e.g. the prefix): run straight through
-        with self._cond:
-            self.switches += 1
-            self._hand_over_locked()
-            self._await_turn_locked(me)
+        with self._lock:
+            chosen = self._rng.choice(self._live)
+        if chosen == me:
+            return
+        self.switches += 1
+        self._events[chosen].set()
+        self._wait_for_baton(me)
 
     def run(self, bodies: Sequence[Callable[[], None]]) -> list[BaseException]:
         """Run every body to completion; returns the exceptions they raised (in client order)."""
         errors: list[BaseException | None] = [None] * len(bodies)
         self._live = list(range(len(bodies)))
+        self._events = [threading.Event() for _ in bodies]
 
         def main(index: int) -> None:
             self._local.client = index
             try:
-                with self._cond:
-                    self._await_turn_locked(index)
+                self._wait_for_baton(index)
                 bodies[index]()
             except BaseException as error:  # reported to the caller, never lost
                 errors[index] = error
             finally:
-                with self._cond:
+                with self._lock:
                     self._live.remove(index)
-                    self._hand_over_locked()
+                    chosen = self._rng.choice(self._live) if self._live else None
+                if chosen is not None:
+                    self._events[chosen].set()
 
         threads = [
             threading.Thread(target=main, args=(i,), daemon=True) for i in range(len(bodies))
         ]
         for thread in threads:
             thread.start()
-        with self._cond:
-            self._hand_over_locked()
+        if bodies:
+            with self._lock:
+                first = self._rng.choice(self._live)
+            self._events[first].set()
         for thread in threads:
             thread.join(self._stall_timeout * 2)
             if thread.is_alive():
