@@ -112,7 +112,10 @@ def explain(model_name: str, violation: Violation, partition: Partition | None) 
     lines = [f"{model_name}: history is not linearizable (partition {violation.partition})"]
     if violation.local_reason is not None:
         lines.append(f"  wrong in every order: {violation.local_reason}")
-    lines.append("  minimal counter-history:")
+    lines.append(
+        "  minimal counter-history (dropping any one operation makes it linearizable; "
+        "a read may show values of writes left out):"
+    )
     lines.extend(f"    {op.describe()}" for op in violation.counter_history)
     if violation.stuck is not None and partition is not None:
         lines.extend(_explain_stuck(partition, violation.stuck))

@@ -330,6 +330,11 @@ class SelectThenWriteSqliteLedger:
         self._reads.close()
 
 
+def planted_interface(bug: str) -> str:
+    """Which interface the planted bug ``bug`` implements."""
+    return SINK if bug == "findings-check-then-insert" else LEDGER
+
+
 class PlantedTarget:
     """A :class:`~gossip_model.linearizability.targets.Target` for one planted bug."""
 
@@ -342,7 +347,7 @@ class PlantedTarget:
             raise ValueError("planted bug 'sqlite-select-then-write' needs a database file path")
         self.bug = bug
         self.path = path
-        self.interface = SINK if bug == "findings-check-then-insert" else LEDGER
+        self.interface = planted_interface(bug)
         self.name = f"planted:{bug}"
 
     def open(self, clients: int, pause: Pause) -> list[Any]:
@@ -383,4 +388,5 @@ __all__ = [
     "PlantedTarget",
     "ReleaseRacesSubmitLedger",
     "SelectThenWriteSqliteLedger",
+    "planted_interface",
 ]

@@ -53,7 +53,8 @@ _CODE = DoneLedgerErrorCode("STRESS_FAILURE")
 
 
 def _fill(slot: int, salt: int) -> bytes:
-    return (slot.to_bytes(4, "big") + bytes([salt])) * 6 + b"\x00\x00"
+    # Low byte of the slot first, so short renderings (two bytes) tell slots apart.
+    return (slot.to_bytes(4, "little") + bytes([salt])) * 6 + b"\x00\x00"
 
 
 def hot_ovid(slot: int) -> OvidHash:

@@ -41,6 +41,8 @@ from collections.abc import Iterator, Sequence
 from typing import IO, Any, NoReturn
 
 from gossip_model.inmemory import PendingWriteId
+from gossip_model.linearizability.cli import add_parser as stress_parser
+from gossip_model.linearizability.cli import run as stress
 from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerKey
 from gossip_model.sim.backends import DEFAULT_LEDGER, check_ledger_name, is_shared, open_ledger
 from gossip_model.sim.context import SimContext
@@ -195,6 +197,7 @@ def _build_parser() -> _Parser:
     replay.add_argument("--seed", type=_seed, required=True, help="the seed to replay")
     _add_run_options(replay)
     replay.add_argument("--trace", action="store_true", help="print the op-by-op trace")
+    stress_parser(commands)
     return parser
 
 
@@ -398,4 +401,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     if args.command == "sweep":
         return _sweep(args, sys.stdout, sys.stderr)
+    if args.command == "stress":
+        return stress(args)
     return _replay(args, sys.stdout)

@@ -118,7 +118,7 @@ def test_planted_concurrency_bug_is_found_by_the_parallel_property(
     _, report = _find_planted(bug, tmp_path, shrink=False)
     assert "not linearizable" in report
     assert "parallel program:" in report
-    assert "minimal counter-history:" in report
+    assert "minimal counter-history" in report
     assert "last state both sides agree on" in report or "wrong in every order" in report
 
 
