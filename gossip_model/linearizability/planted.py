@@ -210,7 +210,8 @@ class _QueuedHandle:
 
 
 def _error_for(kind: str, batch: FindingsUpsertBatch) -> Exception:
-    """A contract exception of the kind the model names, for ``batch``'s first record."""
+    """A contract exception of the kind the model names (the checker compares kinds only;
+    ids other than the first record's are placeholders)."""
     tenant = batch.tenant()
     assert tenant is not None
     zero = b"\x00" * 32
