@@ -337,6 +337,17 @@ class DoneLedgerModel:
             for root in roots:
                 ops_of[root].append(op)
         partitions = []
+        for op in counts:
+            if not scopes.get((op.args[0], op.args[1])):
+                # A count over a scope nobody wrote must be 0: judged on an empty partition.
+                empty = Partition(
+                    f"empty scope of #{op.op_id}",
+                    (op,),
+                    EMPTY,
+                    make_step(frozenset(), writes),
+                    describe_rows,
+                )
+                partitions.append(empty)
         for root in sorted(members, key=key_order):
             keys = frozenset(members[root])
             label = describe_value(root)

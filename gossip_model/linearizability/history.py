@@ -128,6 +128,10 @@ class Operation:
     outcome: Outcome
 
     def __post_init__(self) -> None:
+        if self.respond is None and not isinstance(self.outcome, Maybe):
+            raise ValueError(
+                f"Operation {self.op_id}: only a Maybe outcome may lack a response time"
+            )
         if self.respond is not None and self.respond <= self.invoke:
             raise ValueError(
                 f"Operation {self.op_id}: respond ({self.respond}) must be after "

@@ -64,11 +64,14 @@ def search(
     n = len(ops)
     if n == 0:
         return SearchResult(True, 0)
-    horizon = max((op.respond or 0) for op in ops) + 1
+    horizon = max((op.respond or op.invoke) for op in ops) + 1
+    # A maybe operation may take effect at any time after its invocation, or never.
+    maybe = [op.is_maybe for op in ops]
     events: list[tuple[int, int, int]] = []  # (time, 0 call / 1 return, op index)
     for i, op in enumerate(ops):
         events.append((op.invoke, 0, i))
-        events.append((op.respond if op.respond is not None else horizon, 1, i))
+        respond = horizon if maybe[i] or op.respond is None else op.respond
+        events.append((respond, 1, i))
     events.sort()
     tail = 2 * n + 1
     nxt = [0] * (tail + 1)
@@ -88,7 +91,6 @@ def search(
         nxt[pos - 1] = pos
     nxt[tail - 1] = tail
     prv[tail] = tail - 1
-    maybe = [op.respond is None for op in ops]
 
     def lift(call: int) -> None:
         ret = match[call]

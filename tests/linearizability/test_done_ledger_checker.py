@@ -58,6 +58,9 @@ def test_maybe_write_may_or_may_not_take_effect_at_any_later_time() -> None:
         assert check(h, DONE_LEDGER).ok
     flip_back = hist(write(0, 1, None, A), get(1, 5, 6, 1, A), get(1, 7, 8, 1, None))
     assert not check(flip_back, DONE_LEDGER).ok
+    # A maybe outcome with a response time is still free never to have happened.
+    timed_out = op(0, "batch_upsert", ((A,),), 1, 3, Maybe("TimeoutError"))
+    assert check(hist(timed_out, get(1, 4, 5, 1, None)), DONE_LEDGER).ok
 
 
 def test_failed_write_has_no_effect_and_a_read_of_it_is_a_violation() -> None:
@@ -115,6 +118,9 @@ def test_dl41_listing_checks_terminal_keys_and_duplicates() -> None:
     assert "DL-41" in result.explanation
     wrong_count = hist(write(0, 1, 2, A, OTHER), op(1, "count_done_hashes", listing, 3, 4, 1))
     assert not check(wrong_count, DONE_LEDGER).ok
+    count_of_nothing = hist(op(1, "count_done_hashes", listing, 3, 4, 2))
+    assert not check(count_of_nothing, DONE_LEDGER).ok
+    assert check(hist(op(1, "count_done_hashes", listing, 3, 4, 0)), DONE_LEDGER).ok
 
 
 def test_partitioned_listing_checks_each_key_but_only_exact_mode_checks_one_cut() -> None:

@@ -49,6 +49,8 @@ def test_error_kinds_and_classification() -> None:
 def test_history_rejects_backwards_operations_and_duplicate_ids() -> None:
     with pytest.raises(ValueError, match="respond"):
         op(0, "get_record", (key(1),), 5, 5, None)
+    with pytest.raises(ValueError, match="only a Maybe outcome"):
+        op(0, "get_record", (key(1),), 5, None, None)
     first = op(0, "get_record", (key(1),), 1, 2, None)
     with pytest.raises(ValueError, match="unique"):
         History((first, first))
