@@ -50,6 +50,8 @@ from typing import IO, Any, NoReturn
 
 from gossip_model.audit import cli as audit_cli
 from gossip_model.inmemory import PendingWriteId
+from gossip_model.linearizability.cli import add_parser as stress_parser
+from gossip_model.linearizability.cli import run as stress
 from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerKey
 from gossip_model.sim.backends import DEFAULT_LEDGER, is_shared
 from gossip_model.sim.context import SimContext
@@ -210,6 +212,7 @@ def _build_parser() -> _Parser:
     _add_run_options(replay)
     replay.add_argument("--trace", action="store_true", help="print the op-by-op trace")
     audit_cli.add_parser(commands)
+    stress_parser(commands)
     return parser
 
 
@@ -440,4 +443,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _sweep(args, sys.stdout, sys.stderr)
     if args.command == "audit":
         return audit_cli.run(args)
+    if args.command == "stress":
+        return stress(args)
     return _replay(args, sys.stdout)
