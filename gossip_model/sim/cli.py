@@ -228,7 +228,7 @@ def _build_parser() -> _Parser:
 
 
 def replay_command(seed: int, config: SweepConfig) -> str:
-    """The exact ``replay`` command line for one seed of a sweep."""
+    """The exact ``replay`` command line for one seed of a sweep (a DSN's password masked)."""
     parts = [
         PROG,
         "replay",
@@ -243,7 +243,8 @@ def replay_command(seed: int, config: SweepConfig) -> str:
     if config.ledger.startswith("planted:"):
         parts.append(f"--ledger {config.ledger}")
     elif config.ledger != DEFAULT_LEDGER:
-        parts.append(f"--backend {shlex.quote(config.ledger)}")
+        # A DSN's password is masked: supply it through PGPASSWORD or ~/.pgpass.
+        parts.append(f"--backend {shlex.quote(backend_label(config.ledger))}")
     return " ".join(parts)
 
 
@@ -369,7 +370,7 @@ def _sweep_run(
             "shard": list(args.shard) if args.shard else None,
             "seed_range": [seeds.start, seeds.stop],
             "jobs": jobs,
-            "ledger": config.ledger,
+            "ledger": backend_label(config.ledger),
         }
         document = sweep_to_json(outcome, parameters, replays)
         json.dump(document, json_handle, indent=2)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import gossip_model
-from gossip_model.sim import backends
+from gossip_model.sim import FaultLevel, SweepConfig, backends
 from gossip_model.sim.backends import (
     BackendSetupError,
     backend_label,
@@ -27,7 +27,7 @@ from gossip_model.sim.backends import (
     open_ledger,
     preflight,
 )
-from gossip_model.sim.cli import EXIT_SETUP, main
+from gossip_model.sim.cli import EXIT_SETUP, main, replay_command
 
 _NAMES = itertools.count()
 
@@ -352,6 +352,12 @@ def test_backend_label_masks_passwords() -> None:
     )
     assert backend_label("sqlite:/tmp/password=x") == "sqlite:/tmp/password=x"
     assert backend_label("postgres:password='' host=h") == "postgres:password=******** host=h"
+
+
+def test_replay_command_masks_a_dsn_password() -> None:
+    """Secrets never in output: the replay hint and the JSON name the DSN without it."""
+    config = SweepConfig(FaultLevel.STORMY, ops=10, ledger="postgres:host=h password=s3cret")
+    assert replay_command(1, config).endswith("--backend 'postgres:host=h password=********'")
 
 
 def test_setup_error_text() -> None:
