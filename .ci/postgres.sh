@@ -11,7 +11,12 @@
 #      root), listening ONLY on a unix socket inside that directory (mode 0700);
 #   4. starts it, creates the role `gossip_test` (LOGIN CREATEDB, member of
 #      pg_signal_backend so DROP DATABASE ... WITH (FORCE) works on PostgreSQL 15)
-#      and exports GOSSIP_POSTGRES_TEST_URL (a keyword conninfo for that role);
+#      and the database `gossip_test` OWNED by that role, and exports
+#      GOSSIP_POSTGRES_TEST_URL (a keyword conninfo for that role and database).
+#      Owning the database lets the role create tables in its `public` schema
+#      (PostgreSQL 15 no longer grants that to everyone in `postgres`), so the
+#      same URL serves the test suites (which create a database per test from
+#      it) and `gossip-sim sweep --backend "postgres:$GOSSIP_POSTGRES_TEST_URL"`;
 #   5. registers an EXIT trap (chained after any EXIT trap already set) that
 #      stops the cluster and removes the directory.
 # Durability is switched off (fsync, synchronous_commit, full_page_writes) and so
@@ -136,9 +141,10 @@ EOF
     local psql="$GOSSIP_PG_BIN/psql"
     [ -x "$psql" ] || psql="$(command -v psql)"
     "$psql" -X -q -v ON_ERROR_STOP=1 -h "$GOSSIP_PG_DIR" -p 5432 -U postgres -d postgres \
-        -c "CREATE ROLE gossip_test LOGIN CREATEDB IN ROLE pg_signal_backend" >/dev/null
+        -c "CREATE ROLE gossip_test LOGIN CREATEDB IN ROLE pg_signal_backend" \
+        -c "CREATE DATABASE gossip_test OWNER gossip_test" >/dev/null
 
-    export GOSSIP_POSTGRES_TEST_URL="host=$GOSSIP_PG_DIR port=5432 user=gossip_test dbname=postgres"
+    export GOSSIP_POSTGRES_TEST_URL="host=$GOSSIP_PG_DIR port=5432 user=gossip_test dbname=gossip_test"
     gossip_pg__log "PostgreSQL $("$GOSSIP_PG_BIN/postgres" --version | awk '{print $3}') running; GOSSIP_POSTGRES_TEST_URL=$GOSSIP_POSTGRES_TEST_URL"
 }
 

@@ -111,7 +111,8 @@ from gossip_model.persistence import (
     DoneLedgerRecord,
     DoneLedgerStatus,
 )
-from rules._checks import (
+
+from ._checks import (
     HandleLike,
     StoreControls,
     SubmittedWrite,
@@ -121,9 +122,9 @@ from rules._checks import (
     guarded,
     outcome_of,
 )
-from rules._done_ledger_model import apply_done_batch, done_hashes, snapshot_of
-from rules._store_model import Application, StoreModel, WaitState
-from rules.strategies import (
+from ._done_ledger_model import apply_done_batch, done_hashes, snapshot_of
+from ._store_model import Application, StoreModel, WaitState
+from .strategies import (
     DLM_OVIDS,
     DLM_POLICIES,
     DLM_TENANTS,

@@ -116,7 +116,8 @@ from gossip_model.persistence import (
     OccurrenceRecord,
 )
 from gossip_model.persistence.errors import OrphanedReference
-from rules._checks import (
+
+from ._checks import (
     HandleLike,
     StoreControls,
     SubmittedWrite,
@@ -126,7 +127,7 @@ from rules._checks import (
     guarded,
     outcome_of,
 )
-from rules._findings_model import (
+from ._findings_model import (
     FindingKey,
     FindingsState,
     ObservationKey,
@@ -139,8 +140,8 @@ from rules._findings_model import (
     occurrence_key,
     presubmit_error,
 )
-from rules._store_model import Application, StoreModel, WaitState
-from rules.strategies import (
+from ._store_model import Application, StoreModel, WaitState
+from .strategies import (
     FS_ITEMS,
     FS_LOCATIONS,
     FS_OVIDS,

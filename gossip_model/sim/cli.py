@@ -3,8 +3,10 @@
 Commands::
 
     sweep  [--fault-level L] [--seeds N] [--ops M] [--start-seed S] [--swizzle B]
-           [--liveness-ops K] [--jobs J] [--shard I/N] [--json FILE]
+           [--liveness-ops K] [--jobs J] [--shard I/N] [--json FILE|-] [--backend B]
     replay --seed N [--fault-level L] [--ops M] [--swizzle B] [--liveness-ops K] [--trace]
+           [--backend B]
+    --version
 
 ``sweep`` runs seeds ``S .. S+N-1`` (or the contiguous chunk ``I`` of ``N``
 chunks with ``--shard I/N``, 1-based) in ``J`` worker processes (default: all
@@ -13,10 +15,18 @@ progress bar with rate and ETA when stderr is a terminal, then the verdict
 (PASS with the commit rate, flagged as shallow below 10%; FAIL with the
 invariants), seeds, ops (generated steps plus drain steps), violations by
 invariant, the converged count, the event histogram with a text bar chart,
-the depth section (``gossip_model.sim.depth``) and the throughput. Exit
-status 0 when every seed is clean, 1 when any seed has a violation, does not
-converge or raises (each failing seed's exact ``replay`` command is printed),
-2 on bad arguments.
+the depth section (``gossip_model.sim.depth``) and the throughput. ``--json FILE``
+also writes the ``gossip-sim-sweep/1`` document; its destination is opened
+before the first seed runs (an unwritable one is a usage error), and
+``--json -`` writes the document to stdout, the human-readable report then
+going to stderr so that stdout stays parseable.
+
+Exit statuses (``sweep`` and ``replay``): 0 every seed clean; 1 a seed has a
+violation, does not converge or raises (each failing seed's exact ``replay``
+command is printed); 2 bad arguments (usage); 3 setup error: the backend
+cannot be used at all (``gossip_model.sim.backends.preflight``, run once
+before any seed): one message on stderr naming the backend, the cause and a
+fix, and no per-seed output.
 
 ``replay`` reruns one seed deterministically (RUN-10); ``--trace`` prints the
 op-by-op trace with events and violations. It prints the SWARM profile of the
@@ -48,12 +58,18 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, NoReturn
 
+from gossip_model import __version__
 from gossip_model.audit import cli as audit_cli
 from gossip_model.inmemory import PendingWriteId
 from gossip_model.linearizability.cli import add_parser as stress_parser
 from gossip_model.linearizability.cli import run as stress
 from gossip_model.persistence import DoneLedgerCommitReceipt, DoneLedgerKey
-from gossip_model.sim.backends import DEFAULT_LEDGER, is_shared
+from gossip_model.sim.backends import (
+    DEFAULT_LEDGER,
+    BackendSetupError,
+    backend_label,
+    is_shared,
+)
 from gossip_model.sim.context import SimContext
 from gossip_model.sim.events import DoneLedgerSimEvent, GetOk
 from gossip_model.sim.faults import FaultLevel
@@ -71,6 +87,7 @@ from gossip_model.sim.sweep import (
     check_sim_ledger_name,
     failure_text,
     open_sim_ledger,
+    preflight_sim_ledger,
 )
 from gossip_model.sim.trace import TraceEntry
 from gossip_model.sim.violations import format_record
@@ -81,6 +98,7 @@ PROG = "python -m gossip_model.sim"
 EXIT_OK = 0
 EXIT_FAILURES = 1
 EXIT_USAGE = 2
+EXIT_SETUP = 3
 
 
 class _UsageError(Exception):
@@ -177,8 +195,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         type=_ledger,
         default=DEFAULT_LEDGER,
         metavar="BACKEND",
-        help="inmemory (default), sqlite (:memory:), sqlite:PATH or postgres:DSN; "
-        "a file or database backend is emptied before each seed and runs one seed at a time",
+        help="inmemory (default), sqlite (:memory:), sqlite:PATH, postgres:DSN or "
+        "py:MODULE:FACTORY (FACTORY() returns a fresh, empty done ledger with the control "
+        "surface); a file or database backend is emptied before each seed and runs one seed "
+        "at a time, as does a factory unless FACTORY.gossip_independent is True",
     )
     parser.add_argument("--ledger", dest="ledger", type=_ledger, help=argparse.SUPPRESS)
 
@@ -188,6 +208,7 @@ def _build_parser() -> _Parser:
         prog=PROG,
         description="Deterministic simulation of the done ledger (sim.md).",
     )
+    parser.add_argument("--version", action="version", version=f"gossip-sim {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     sweep = commands.add_parser("sweep", help="run many seeds and summarise")
@@ -206,7 +227,12 @@ def _build_parser() -> _Parser:
     sweep.add_argument(
         "--shard", type=_shard, default=None, metavar="I/N", help="run chunk I of N (1-based)"
     )
-    sweep.add_argument("--json", default=None, metavar="FILE", help="also write a JSON report")
+    sweep.add_argument(
+        "--json",
+        default=None,
+        metavar="FILE",
+        help="also write a JSON report to FILE ('-': stdout, the text report going to stderr)",
+    )
     replay = commands.add_parser("replay", help="rerun one seed deterministically")
     replay.add_argument("--seed", type=_seed, required=True, help="the seed to replay")
     _add_run_options(replay)
@@ -217,7 +243,7 @@ def _build_parser() -> _Parser:
 
 
 def replay_command(seed: int, config: SweepConfig) -> str:
-    """The exact ``replay`` command line for one seed of a sweep."""
+    """The exact ``replay`` command line for one seed of a sweep (a DSN's password masked)."""
     parts = [
         PROG,
         "replay",
@@ -232,7 +258,8 @@ def replay_command(seed: int, config: SweepConfig) -> str:
     if config.ledger.startswith("planted:"):
         parts.append(f"--ledger {config.ledger}")
     elif config.ledger != DEFAULT_LEDGER:
-        parts.append(f"--backend {shlex.quote(config.ledger)}")
+        # A DSN's password is masked: supply it through PGPASSWORD or ~/.pgpass.
+        parts.append(f"--backend {shlex.quote(backend_label(config.ledger))}")
     return " ".join(parts)
 
 
@@ -281,8 +308,46 @@ def _results(config: SweepConfig, seeds: range, jobs: int) -> Iterator[SeedResul
         yield from pool.imap(config.evaluate, seeds, chunksize)
 
 
+def _open_json(target: str | None, out: IO[str]) -> IO[str] | None:
+    """Open the ``--json`` destination before the sweep (``-``: ``out``); ``OSError`` if not."""
+    if target is None:
+        return None
+    if target == "-":
+        return out
+    return open(target, "w", encoding="utf-8")  # closed by _sweep
+
+
+def _setup_error(command: str, exc: BackendSetupError, err: IO[str]) -> int:
+    err.write(f"{PROG} {command}: setup error: {exc}\n")
+    return EXIT_SETUP
+
+
 def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     config = _config(args)
+    try:
+        json_handle = _open_json(args.json, out)
+    except OSError as exc:
+        err.write(f"{PROG} sweep: error: cannot write --json {args.json!r}: {exc}\n")
+        return EXIT_USAGE
+    try:
+        try:
+            preflight_sim_ledger(config.ledger)
+        except BackendSetupError as exc:
+            return _setup_error("sweep", exc, err)
+        report = err if json_handle is out else out
+        return _sweep_run(args, config, report, err, json_handle)
+    finally:
+        if json_handle is not None and json_handle is not out:
+            json_handle.close()
+
+
+def _sweep_run(
+    args: argparse.Namespace,
+    config: SweepConfig,
+    out: IO[str],
+    err: IO[str],
+    json_handle: IO[str] | None,
+) -> int:
     seeds = shard_seeds(args.start_seed, args.seeds, args.shard)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if is_shared(config.ledger):
@@ -295,7 +360,7 @@ def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     )
     shard = f", shard {args.shard[0]}/{args.shard[1]}" if args.shard else ""
     span = f"seeds {seeds.start}..{seeds.stop - 1}" if len(seeds) else "no seeds"
-    ledger = f", ledger {config.ledger}" if config.ledger != DEFAULT_LEDGER else ""
+    ledger = f", ledger {backend_label(config.ledger)}" if config.ledger != DEFAULT_LEDGER else ""
     header = (
         f"gossip-sim sweep: {config.fault_level.name}, {mode}, {span}{shard}, "
         f"{jobs} job(s){ledger}"
@@ -317,7 +382,7 @@ def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             out.write(f"  seed {seed}: {text}\n    replay: {replays[seed]}\n")
     else:
         out.write("\nOK: no violations, every seed converged\n")
-    if args.json is not None:
+    if json_handle is not None:
         parameters: dict[str, Any] = {
             "fault_level": config.fault_level.cli_name,
             "ops": config.ops,
@@ -328,16 +393,12 @@ def _sweep(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             "shard": list(args.shard) if args.shard else None,
             "seed_range": [seeds.start, seeds.stop],
             "jobs": jobs,
-            "ledger": config.ledger,
+            "ledger": backend_label(config.ledger),
         }
         document = sweep_to_json(outcome, parameters, replays)
-        try:
-            with open(args.json, "w", encoding="utf-8") as handle:
-                json.dump(document, handle, indent=2)
-                handle.write("\n")
-        except OSError as exc:
-            err.write(f"{PROG} sweep: error: cannot write --json {args.json!r}: {exc}\n")
-            return EXIT_USAGE
+        json.dump(document, json_handle, indent=2)
+        json_handle.write("\n")
+        json_handle.flush()
     return EXIT_OK if outcome.ok else EXIT_FAILURES
 
 
@@ -363,8 +424,12 @@ def _trace_line(entry: TraceEntry, out: IO[str]) -> None:
         out.write(f"        VIOLATION {violation}\n")
 
 
-def _replay(args: argparse.Namespace, out: IO[str]) -> int:
+def _replay(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     config = _config(args)
+    try:
+        preflight_sim_ledger(config.ledger)
+    except BackendSetupError as exc:
+        return _setup_error("replay", exc, err)
     with open_sim_ledger(config.ledger) as ledger:
         return _replay_on(args, config, ledger, out)
 
@@ -437,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         sys.stderr.write(f"{exc}\n")
         return EXIT_USAGE
-    except SystemExit as exc:  # --help
+    except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     if args.command == "sweep":
         return _sweep(args, sys.stdout, sys.stderr)
@@ -445,4 +510,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audit_cli.run(args)
     if args.command == "stress":
         return stress(args)
-    return _replay(args, sys.stdout)
+    return _replay(args, sys.stdout, sys.stderr)

@@ -17,6 +17,7 @@ from gossip_model.sim.backends import (
     check_ledger_name,
     open_backend,
     open_ledger,
+    preflight,
 )
 from gossip_model.sim.context import SimContext
 from gossip_model.sim.faults import FaultLevel
@@ -32,6 +33,7 @@ __all__ = [
     "failure_text",
     "make_ledger",
     "open_sim_ledger",
+    "preflight_sim_ledger",
     "run_seed_sweep",
 ]
 
@@ -56,6 +58,12 @@ def check_sim_ledger_name(name: str) -> str:
     if _extra_planted(name) is not None:
         return name
     return check_ledger_name(name)
+
+
+def preflight_sim_ledger(name: str) -> None:
+    """``preflight``, skipped for the deep planted bugs and invariant probes (in-memory)."""
+    if _extra_planted(name) is None:
+        preflight(name)
 
 
 @contextmanager
