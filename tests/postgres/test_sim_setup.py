@@ -77,3 +77,15 @@ def test_a_good_database_passes_the_preflight_and_sweeps(
     assert status == 0, err
     assert "OK: no violations, every seed converged" in out
     assert "setup error" not in err
+
+
+def test_no_schema_on_the_search_path(
+    capsys: pytest.CaptureFixture[str], pg_conninfo: str
+) -> None:
+    """current_schema() is NULL: nowhere to create tables, said before any migration."""
+    dsn = make_conninfo(pg_conninfo, options="-c search_path=no_such_schema")
+    status, out, err = run_sweep(capsys, dsn)
+    assert status == 3
+    assert out == ""
+    assert "has no schema on its search_path in database test_" in err
+    assert "fix: create a schema the role owns" in err
