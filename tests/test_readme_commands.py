@@ -44,6 +44,13 @@ SHELL_FENCE = re.compile(r"^```(bash|sh|shell|console)\s*$")
 MAX_SEEDS = 3
 MAX_OPS = 60
 SLOW_NODE = "tests/sim/test_sweeps.py::test_done_ledger_sim_radioactive[seeds0-9]"
+#: The first slow test of a folder a shown ``-m slow`` command names.
+SLOW_IN = {
+    "tests/linearizability": (
+        "tests/linearizability/test_parallel.py::"
+        "test_planted_concurrency_bug_shrinks_to_a_small_program[lost-update]"
+    ),
+}
 #: A short file standing for a folder (or for the whole suite, key ""): the
 #: options, plugins and Hypothesis profile are still loaded and checked.
 SMALL = {
@@ -91,6 +98,7 @@ class Run:
     argv: list[str]
     cwd: Path = ROOT
     expect: str = ""
+    status: int = 0
 
 
 @dataclass(frozen=True)
@@ -121,8 +129,31 @@ def _gossip_sim(command: str, tmp: Path) -> Run:
     if any(arg.startswith("py:mybackend:") for arg in rest):
         (tmp / "mybackend.py").write_text(MYBACKEND)
         cwd = tmp
-    expect = "gossip-sim " if "--version" in rest else "OK: no violations"
-    return Run([*head, *_shrink(rest)], cwd, expect)
+    if "--version" in rest:
+        return Run([*head, *rest], cwd, "gossip-sim ")
+    if rest[0] == "stress":
+        # A planted concurrency bug is shown to be caught: exit 1 with a counter-history.
+        if any(arg.startswith("planted:") for arg in rest):
+            return Run([*head, *_shrink(rest)], cwd, "verdict: NOT linearizable", status=1)
+        return Run([*head, *_shrink(rest)], cwd, "verdict: linearizable")
+    if rest[0] == "audit":
+        # The file the README's previous step creates, made here in a private place.
+        from gossip_model.sqlite import SqliteDoneLedger
+
+        target = [arg for arg in rest if arg.startswith("sqlite:")]
+        assert target, f"add a recipe for {command!r}"
+        database = tmp / "demo.db"
+        SqliteDoneLedger(str(database)).close()
+        rest = [f"sqlite:{database}" if arg in target else arg for arg in rest]
+        return Run([*head, *rest], cwd, "OK: no violations")
+    return Run([*head, *_shrink(rest)], cwd, "OK: no violations")
+
+
+def _python(command: str, tmp: Path) -> Run:
+    """``python -c ...`` and ``python benchmarks/... --quick``: run as shown."""
+    argv = shlex.split(command)
+    cwd = tmp if argv[1] == "-c" else ROOT
+    return Run([sys.executable, *argv[1:]], cwd)
 
 
 def _pytest(command: str, tmp: Path) -> Run:
@@ -132,13 +163,13 @@ def _pytest(command: str, tmp: Path) -> Run:
     if "-m" in options:
         # Run as shown: the gate applies (and fails) to a -m selection as to its first chunk.
         assert options[options.index("-m") + 1] == "slow", "add a selection for this marker"
-        selection = [SLOW_NODE]
+        selection = [SLOW_IN[p] for p in paths] if paths else [SLOW_NODE]
     else:
         selection = [SMALL.get(p, p) for p in paths] if paths else [SMALL[""]]
         if "--no-cov" not in options:  # the gate is for the full run, not for a sample
             options.append("--no-cov")
     return Run(
-        [sys.executable, "-m", "pytest", *options, *selection, "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *options, *selection, "-p", "no:cacheprovider"],
         expect=" passed",
     )
 
@@ -158,6 +189,9 @@ def _postgres(command: str, tmp: Path) -> Run | str:
     if not os.environ.get("GOSSIP_POSTGRES_TEST_URL"):
         return "skipped: needs a PostgreSQL server (GOSSIP_POSTGRES_TEST_URL, as in CI)"
     source, inner = shlex.split(command)[2].split("; ", 1)
+    if not inner.startswith("python -m gossip_model.sim "):
+        # A recipe of several steps (create a database, then audit it): run as shown.
+        return Run(["bash", "-c", command.split(" ", 2)[2][1:-1]])
     words = _shrink(shlex.split(inner))
     assert words[0] == "python"
     # Rebuilt for bash: every word quoted, the URL variable left to bash to expand.
@@ -170,7 +204,8 @@ RECIPES = [
     Recipe("simulation", re.compile(r"^(python -m gossip_model\.sim|gossip-sim)\b"), _gossip_sim),
     Recipe("pytest", re.compile(r"^python -m pytest\b"), _pytest),
     Recipe("pip", re.compile(r"^python -m pip install\b"), _pip_install),
-    Recipe("postgres", re.compile(r"^bash -c '\. \.ci/postgres\.sh; python -m "), _postgres),
+    Recipe("postgres", re.compile(r"^bash -c '\. \.ci/postgres\.sh; python "), _postgres),
+    Recipe("python", re.compile(r"^python (-c |benchmarks/\S+\.py --quick$)"), _python),
 ]
 COMMANDS = shown_commands()
 
@@ -215,7 +250,9 @@ def test_shown_command_works(document: str, command: str, tmp_path: Path) -> Non
         timeout=600,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{plan.argv} exited {result.returncode}:\n{output[-3000:]}"
+    assert result.returncode == plan.status, (
+        f"{plan.argv} exited {result.returncode}:\n{output[-3000:]}"
+    )
     assert plan.expect in output, output[-3000:]
 
 
