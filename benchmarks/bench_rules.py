@@ -1,4 +1,4 @@
-"""Benchmark of the Hypothesis state machines (issue 6, Performance). Not a timed test.
+"""Benchmark of the Hypothesis state machines (issues 6 and 11, Performance). Not a timed test.
 
 Reports, all measured in this one process and without coverage:
 
@@ -7,8 +7,10 @@ Reports, all measured in this one process and without coverage:
 * steps/s of a trivial one-rule ``RuleBasedStateMachine`` under the same
   settings (derandomized, no example database, fixed example and step
   counts, no deadline, health checks suppressed);
-* the ratio machine / trivial. Target: >= 0.3 each, i.e. the model and the
-  invariants cost at most about twice what the framework costs per step.
+* the ratio machine / trivial. Target (issue 11): >= 0.35 each. Most of a
+  machine step is spent by Hypothesis itself, in choosing among many rules
+  under swarm testing and in drawing arguments, so the machines draw each
+  record as one choice and keep rules always enabled where they can.
 
 A step is one executed rule, the ``@initialize`` rule included (HYP-6). Steps
 are counted by an extra ``@invariant`` in a benchmark subclass: Hypothesis runs
@@ -43,8 +45,8 @@ from hypothesis.stateful import (
 from rules.done_ledger import DoneLedgerMachine
 from rules.findings import FindingsSinkMachine
 
-TARGET_RATIO = 0.3
-"""Issue 6: each machine reaches at least this share of the trivial machine's steps/s."""
+TARGET_RATIO = 0.35
+"""Issue 11: each machine reaches at least this share of the trivial machine's steps/s."""
 
 
 class StepCounter:

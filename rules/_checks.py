@@ -3,8 +3,9 @@
 * :func:`guarded` wraps every rule, invariant and ``@initialize`` rule so an
   escaping exception sets ``self.broken`` and ``teardown`` then stays quiet
   instead of masking the first failure (HYP-9).
-* :func:`agree` compares the model's prediction with the store's answer in one
-  assertion and ``note()``s both first (HYP-11, STYLE "side by side").
+* :func:`agree` compares the model's prediction with the store's answer and, on a
+  difference, fails with :func:`disagreement`: the operation, the first differing
+  item and field with its two values, then both full values (HYP-11).
 * :func:`outcome_of` runs a call and returns its value or the
   ``InMemoryPersistenceError`` it raised, so receipts and errors are compared
   by value in one place (FSM-8 item 5, DLM-7 item 4).
@@ -13,12 +14,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
-from hypothesis import note
+from hypothesis import currently_in_test_context, note
 
 from gossip_model.inmemory.errors import CompletionOrder, InMemoryPersistenceError, PendingWriteId
 
@@ -48,11 +50,83 @@ def guarded(fn: Callable[Concatenate[M, Params], R]) -> Callable[Concatenate[M, 
     return wrapper
 
 
+class _Absent:
+    """The missing side of a length or key difference (prints as ``<absent>``)."""
+
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+ABSENT = _Absent()
+
+
+def _compared_fields(value: object) -> list[str]:
+    """Fields that take part in ``==`` of a dataclass with two or more of them (records,
+    provenance, receipts); single-field wrappers such as ``RunId`` count as one value."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return []
+    names = [f.name for f in dataclasses.fields(value) if f.compare]
+    return names if len(names) >= 2 else []
+
+
+def first_difference(
+    predicted: object, answered: object, path: str = ""
+) -> tuple[str, object, object]:
+    """The path (``[2].provenance.run_id``, ``[key]``) of the first differing item and
+    field, with the two values found there (HYP-11: the difference, not two reprs).
+
+    Sequences are compared item by item (a length difference points at the first
+    missing item), mappings key by key in the model's key order, dataclasses of
+    one type field by field; anything else is a leaf.
+    """
+    if isinstance(predicted, list | tuple) and isinstance(answered, list | tuple):
+        for index, (p, a) in enumerate(zip(predicted, answered, strict=False)):
+            if p != a:
+                return first_difference(p, a, f"{path}[{index}]")
+        index = min(len(predicted), len(answered))
+        missing = ABSENT
+        return (
+            f"{path}[{index}]",
+            predicted[index] if index < len(predicted) else missing,
+            answered[index] if index < len(answered) else missing,
+        )
+    if isinstance(predicted, dict) and isinstance(answered, dict):
+        for key in [*predicted, *(k for k in answered if k not in predicted)]:
+            p, a = predicted.get(key, ABSENT), answered.get(key, ABSENT)
+            if p != a:
+                return first_difference(p, a, f"{path}[{key!r}]")
+    if type(predicted) is type(answered):
+        for name in _compared_fields(predicted):
+            p, a = getattr(predicted, name), getattr(answered, name)
+            if p != a:
+                return first_difference(p, a, f"{path}.{name}")
+    return path, predicted, answered
+
+
+def disagreement(what: str, predicted: object, answered: object) -> str:
+    """The failure text: operation, first differing item and field, that field's two
+    values, then both full values (issue 11 item 2; the shape is pinned by a test)."""
+    where, p, a = first_difference(predicted, answered)
+    at = f" at {where}" if where else ""
+    return (
+        f"{what}: store and model disagree{at}\n"
+        f"  model predicted: {p!r}\n"
+        f"  store answered:  {a!r}\n"
+        f"full values:\n"
+        f"  model predicted: {predicted!r}\n"
+        f"  store answered:  {answered!r}"
+    )
+
+
 def agree(what: str, predicted: object, answered: object) -> None:
-    """Fail with both values (and a ``note``) when the store disagrees with the model."""
+    """Fail with the first difference (and a ``note``) when the store disagrees with the
+    model; ``what`` names the store operation."""
     if predicted != answered:
-        message = f"{what}: model predicted {predicted!r}, store answered {answered!r}"
-        note(message)
+        message = disagreement(what, predicted, answered)
+        if currently_in_test_context():
+            # HYP-11: the head goes next to the printed program; the full values
+            # appear once, in the exception (not twice).
+            note("\n".join(message.splitlines()[:3]))
         raise AssertionError(message)
 
 
@@ -134,12 +208,15 @@ class StoreControls(Protocol):
 
 
 __all__ = [
+    "ABSENT",
     "HandleLike",
     "StoreControls",
     "SubmittedWrite",
     "agree",
+    "disagreement",
     "expect_raises",
     "expect_timeout",
+    "first_difference",
     "guarded",
     "outcome_of",
 ]

@@ -18,9 +18,17 @@ whose backend breaks exactly one step of the apply path of ``inmemory.md``
   ignores ``ovid_hash``, so two observations with one key and different
   ovid hashes merge instead of conflicting.
 
-The done-ledger catalogue lives in :mod:`gossip_model.sim.planted`
-(``PLANTED_BUGS``, ``make_planted_ledger``) and is reused as is; no
-done-ledger planted store is duplicated here.
+The simulation's done-ledger catalogue lives in :mod:`gossip_model.sim.planted`
+(``PLANTED_BUGS``, ``make_planted_ledger``) and is reused as is. Two more
+done-ledger bugs are planted here (issue 11 item 7), realistic single-client
+bugs that only a machine drawing invalid records and boundary values can see;
+:data:`PLANTED_LEDGER_BUGS` holds them:
+
+* ``apply_streams_records`` -- DL-6 broken: the apply validates and merges one
+  record at a time, so a batch whose later record is invalid leaves the
+  earlier records applied although the whole op fails with ``BatchValidation``;
+* ``rejects_equal_timestamps`` -- DL-21 broken: ``started_at == finished_at``
+  is rejected with ``ProvenanceOrdering`` although it is valid.
 
 These classes reach into the in-memory internals on purpose (a bug is a
 change of internals). The merge variants run the store's own
@@ -31,6 +39,7 @@ the real apply path. They are test aids, never a backend to use.
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +47,14 @@ from typing import Any, cast
 
 from gossip_model.inmemory import InMemoryFindingsSink
 from gossip_model.inmemory import findings as inmemory_findings
+from gossip_model.inmemory.done_ledger import (
+    DoneLedgerBackend,
+    DoneLedgerPayload,
+    DoneLedgerRows,
+    apply_done_ledger_batch,
+    merge_into_rows,
+    validate_and_fold,
+)
 from gossip_model.inmemory.errors import (
     MissingFinding,
     MissingOccurrence,
@@ -47,10 +64,13 @@ from gossip_model.inmemory.errors import (
 from gossip_model.inmemory.findings import FindingsBackend, FindingsState
 from gossip_model.inmemory.store import FaultCounters, InMemoryStoreCore
 from gossip_model.persistence import (
+    DoneLedgerCommitReceipt,
     FindingsCommitReceipt,
     FindingsUpsertBatch,
     ObservationRecord,
 )
+from gossip_model.persistence.errors import ProvenanceOrdering
+from gossip_model.sim.planted import PlantedDoneLedger
 
 ApplyFn = Callable[[FindingsState, FindingsUpsertBatch], FindingsCommitReceipt]
 
@@ -138,11 +158,7 @@ def _merge_ignoring_ovid(
     existing: ObservationRecord, incoming: ObservationRecord
 ) -> ObservationRecord:
     if incoming.ovid_hash != existing.ovid_hash:  # BUG: ovid_hash treated as provenance
-        incoming = ObservationRecord(
-            incoming.tenant_id, incoming.observation_id, incoming.occurrence_id,
-            incoming.policy_hash, existing.ovid_hash, incoming.run_id, incoming.shard_id,
-            incoming.fence_epoch, incoming.seen_at, incoming.location,
-        )  # fmt: skip
+        incoming = dataclasses.replace(incoming, ovid_hash=existing.ovid_hash)
     return inmemory_findings.merge_observation(existing, incoming)
 
 
@@ -228,8 +244,81 @@ def make_planted_sink(name: str, auto_complete: bool = True) -> PlantedFindingsS
     return bug.make(auto_complete=auto_complete)
 
 
+class _StreamingApplyBackend(DoneLedgerBackend):
+    """DL-6 broken: records are validated and merged into durable state one by one."""
+
+    def apply(
+        self, durable: DoneLedgerRows, counters: FaultCounters, payload: DoneLedgerPayload
+    ) -> DoneLedgerCommitReceipt:
+        counters.check_commit_fault(self.kind)
+        for record in payload:  # BUG: a later invalid record raises after earlier merges
+            merge_into_rows(durable, validate_and_fold((record,)))
+        return DoneLedgerCommitReceipt.for_folded(validate_and_fold(payload).values())
+
+
+class _RejectsEqualTimestampsBackend(DoneLedgerBackend):
+    """DL-21 broken: ``started_at == finished_at`` is rejected as out of order."""
+
+    def apply(
+        self, durable: DoneLedgerRows, counters: FaultCounters, payload: DoneLedgerPayload
+    ) -> DoneLedgerCommitReceipt:
+        counters.check_commit_fault(self.kind)
+        for record in payload:
+            started = record.provenance.started_at.value
+            finished = record.provenance.finished_at.value
+            if started >= finished:  # BUG: DL-21 allows started == finished
+                raise ProvenanceOrdering(started, finished)
+        return apply_done_ledger_batch(durable, payload)
+
+
+@dataclass(frozen=True, slots=True)
+class PlantedLedgerBug:
+    """One planted done-ledger bug of this module: name, what is wrong, its backend."""
+
+    name: str
+    description: str
+    backend_class: type[DoneLedgerBackend]
+
+    def make(self, auto_complete: bool = True) -> PlantedDoneLedger:
+        """A fresh planted ledger (empty, auto-complete on unless told otherwise)."""
+        return PlantedDoneLedger(
+            self.name, InMemoryStoreCore, self.backend_class(), auto_complete=auto_complete
+        )
+
+
+PLANTED_LEDGER_BUGS: dict[str, PlantedLedgerBug] = {
+    bug.name: bug
+    for bug in (
+        PlantedLedgerBug(
+            "apply_streams_records",
+            "a batch failing validation leaves its earlier records applied",
+            _StreamingApplyBackend,
+        ),
+        PlantedLedgerBug(
+            "rejects_equal_timestamps",
+            "a record with started_at == finished_at is rejected",
+            _RejectsEqualTimestampsBackend,
+        ),
+    )
+}
+"""Done-ledger bugs only the machines' invalid and boundary draws expose (issue 11 item 7)."""
+
+
+def make_planted_ledger_bug(name: str, auto_complete: bool = True) -> PlantedDoneLedger:
+    """A fresh planted ledger of :data:`PLANTED_LEDGER_BUGS` (``ValueError`` if unknown)."""
+    try:
+        bug = PLANTED_LEDGER_BUGS[name]
+    except KeyError:
+        known = ", ".join(PLANTED_LEDGER_BUGS)
+        raise ValueError(f"unknown planted ledger bug {name!r} (known: {known})") from None
+    return bug.make(auto_complete=auto_complete)
+
+
 __all__ = [
     "PLANTED_FINDINGS_BUGS",
+    "PLANTED_LEDGER_BUGS",
+    "PlantedLedgerBug",
+    "make_planted_ledger_bug",
     "PlantedFindingsBug",
     "PlantedFindingsSink",
     "make_planted_sink",

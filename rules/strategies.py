@@ -18,7 +18,13 @@ Importing this module registers and loads no Hypothesis profile (HYP-1).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple, TypeVar
+
 from hypothesis import strategies as st
+from hypothesis.stateful import Bundle
 
 from gossip_model.identity import (
     FenceEpoch,
@@ -42,7 +48,10 @@ from gossip_model.persistence import (
     DoneLedgerProvenance,
     DoneLedgerRecord,
     DoneLedgerStatus,
+    FindingRecord,
     Location,
+    ObservationRecord,
+    OccurrenceRecord,
 )
 
 PROPTEST_OVID_POOL_SIZE = 8
@@ -60,6 +69,12 @@ DLM_POLICIES: tuple[PolicyHash, ...] = (PolicyHash(_fill(0x02)), PolicyHash(_fil
 DLM_OVIDS: tuple[OvidHash, ...] = tuple(
     OvidHash(_fill(0x10 + i)) for i in range(PROPTEST_OVID_POOL_SIZE)
 )
+Batch = tuple[DoneLedgerRecord, ...]
+"""A done-ledger payload as the machines submit it (resubmittable, DLM-3)."""
+
+KEYS: Bundle[DoneLedgerKey] = Bundle("keys")
+"""DLM-3: keys built by earlier rules, so later writes contend on them."""
+
 PREFIX_KEY = DoneLedgerKey(DLM_TENANTS[0], DLM_POLICIES[0], DLM_OVIDS[0])
 """DLM-2: the key of the PT-7 / DLM-4 fault prefix (same tenant and policy as the sim)."""
 
@@ -70,6 +85,19 @@ SIM_ERROR = DoneLedgerErrorCode("SIM_ERROR")
 dl_tenants = st.integers(0, len(DLM_TENANTS) - 1)
 dl_policies = st.integers(0, len(DLM_POLICIES) - 1)
 dl_slots = st.integers(0, PROPTEST_OVID_POOL_SIZE - 1)
+
+
+def _slot_list(drawn: tuple[int, int]) -> list[int]:
+    length, packed_slots = drawn
+    return [
+        packed_slots // PROPTEST_OVID_POOL_SIZE**i % PROPTEST_OVID_POOL_SIZE for i in range(length)
+    ]
+
+
+dl_slot_lists = st.tuples(st.integers(0, 10), st.integers(0, PROPTEST_OVID_POOL_SIZE**10 - 1)).map(
+    _slot_list
+)
+"""DLM-5 ``read_batch_get``: 0..=10 slots with repeats, drawn as two choices."""
 
 
 def pool_key(tenant: int, policy: int, slot: int) -> DoneLedgerKey:
@@ -86,70 +114,177 @@ def derived_findings(status: DoneLedgerStatus, bytes_scanned: int) -> int:
     return bytes_scanned % 4
 
 
-def make_dl_record(
-    key: DoneLedgerKey,
-    status: DoneLedgerStatus,
-    bytes_scanned: int,
-    run: int,
-    shard: int,
-    fence: int,
-    started_at: int,
-    duration: int,
-) -> DoneLedgerRecord:
+U64_MAX = 2**64 - 1
+I64_MAX = 2**63 - 1
+"""ENC-2: the largest ``bytes_scanned``, ``fence_epoch`` and time every backend stores
+(the database stores reject more with ``ValueOutOfRange``; run and shard ids keep the
+full u64 range as a bit pattern)."""
+
+
+class DlFields(NamedTuple):
+    """Every field of a done-ledger record but its key (DLM-5), drawn as one value."""
+
+    status: DoneLedgerStatus
+    bytes_scanned: int
+    run: int
+    shard: int
+    fence: int
+    started_at: int
+    duration: int
+
+
+DL_FIELD_POOLS: dict[str, tuple[object, ...]] = {
+    "status": DoneLedgerStatus.ALL,
+    "bytes_scanned": (0, 7, 512, 4_096, I64_MAX),
+    "run": (1, 2, 3, U64_MAX),
+    "shard": (1, 2, U64_MAX),
+    "fence": (1, 2, I64_MAX),
+    "started_at": (0, 10, 11, 500, I64_MAX - 1),
+    "duration": (0, 1, 5, 200),
+}
+"""Issue 11 item 7: small pools holding the boundary values of every numeric field
+(0, equal timestamps through duration 0, the maxima every backend stores: ``I64_MAX``,
+and the u64 maximum for run and shard ids, whose signed order differs, DL-34) next to
+ordinary ones; small run/shard/fence/time pools make tie-breaks frequent (LED-12).
+``finished_at`` is ``started_at + duration``, capped at ``I64_MAX``. Choice: the
+in-memory stores' wider range (ENC-6, a deliberate divergence) is not drawn, so the
+same machines run unchanged on SQLite and PostgreSQL."""
+
+
+def _packed(
+    pools: Sequence[Sequence[object]],
+) -> tuple[int, Callable[[int], tuple[object, ...]]]:
+    """One integer in ``0..size`` decoded into one value of each pool (mixed radix).
+
+    Speed (issue 11 item 3): one choice per record instead of one per field; every
+    combination stays reachable, and shrinking towards 0 shrinks every field.
+    """
+    size = 1
+    for pool in pools:
+        size *= len(pool)
+
+    def decode(index: int) -> tuple[object, ...]:
+        values = []
+        for pool in pools:
+            index, digit = divmod(index, len(pool))
+            values.append(pool[digit])
+        return tuple(values)
+
+    return size, decode
+
+
+T = TypeVar("T")
+
+
+def packed(make: Callable[..., T], pools: Mapping[str, Sequence[object]]) -> st.SearchStrategy[T]:
+    """``make(**fields)`` with one value of each pool, drawn as ONE integer (see
+    :func:`_packed`); values are cached per index, so ``make`` must be pure."""
+    size, decode = _packed(list(pools.values()))
+    names = list(pools)
+
+    @functools.cache
+    def build(index: int) -> T:
+        return make(**dict(zip(names, decode(index), strict=True)))
+
+    return st.integers(0, size - 1).map(build)
+
+
+_DL_SIZE, _dl_decode = _packed(list(DL_FIELD_POOLS.values()))
+
+
+@functools.cache
+def dl_fields_at(index: int) -> DlFields:
+    """The record fields numbered ``index`` (cached: immutable, module-wide)."""
+    return DlFields(*_dl_decode(index))  # type: ignore[arg-type]
+
+
+dl_fields = st.integers(0, _DL_SIZE - 1).map(dl_fields_at)
+"""DLM-5 record fields as one draw (issue 11 item 3)."""
+
+
+def make_dl_record(key: DoneLedgerKey, fields: DlFields) -> DoneLedgerRecord:
     """A valid record (DLM-5): derived findings, ``"SIM_ERROR"`` on failed/SKIPPED."""
+    finished = min(fields.started_at + fields.duration, I64_MAX)
     return DoneLedgerRecord(
-        key,
-        status,
-        bytes_scanned,
-        derived_findings(status, bytes_scanned),
-        DoneLedgerProvenance(
-            RunId(run),
-            ShardId(shard),
-            FenceEpoch(fence),
-            LogicalTime(started_at),
-            LogicalTime(started_at + duration),
+        key=key,
+        status=fields.status,
+        bytes_scanned=fields.bytes_scanned,
+        findings_count=derived_findings(fields.status, fields.bytes_scanned),
+        provenance=DoneLedgerProvenance(
+            run_id=RunId(fields.run),
+            shard_id=ShardId(fields.shard),
+            fence_epoch=FenceEpoch(fields.fence),
+            started_at=LogicalTime(fields.started_at),
+            finished_at=LogicalTime(finished),
         ),
-        None if status.is_scanned() else SIM_ERROR,
+        error_code=None if fields.status.is_scanned() else SIM_ERROR,
     )
 
 
-_record_fields = {
-    "status": st.sampled_from(DoneLedgerStatus.ALL),
-    "bytes_scanned": st.integers(0, 10_000),
-    "run": st.integers(1, 4),
-    "shard": st.integers(1, 2),
-    "fence": st.integers(1, 2),
-    "started_at": st.integers(1, 1_000),
-    "duration": st.integers(1, 200),
-}
+def keyed_fields(
+    keys: st.SearchStrategy[DoneLedgerKey],
+) -> st.SearchStrategy[tuple[DoneLedgerKey, DlFields]]:
+    """DLM-5 ``dl_record(keys)`` as printable parts: a key from ``keys`` and the other
+    fields in one draw; the rule builds the record with :func:`make_dl_record`."""
+    return st.tuples(keys, dl_fields)
 
 
-def dl_record(keys: st.SearchStrategy[DoneLedgerKey]) -> st.SearchStrategy[DoneLedgerRecord]:
-    """DLM-5 ``dl_record(keys)``: small run/shard/fence pools make tie-breaks frequent."""
-    return st.builds(make_dl_record, key=keys, **_record_fields)
+class DlRecordSpec(NamedTuple):
+    """A record at DLM-2 pool positions, as the printed program shows it (HYP-11)."""
+
+    tenant: int
+    policy: int
+    slot: int
+    fields: DlFields
 
 
-def make_pool_record(
-    tenant: int,
-    policy: int,
-    slot: int,
-    status: DoneLedgerStatus,
-    bytes_scanned: int,
-    run: int,
-    shard: int,
-    fence: int,
-    started_at: int,
-    duration: int,
-) -> DoneLedgerRecord:
-    """``make_dl_record`` for the key at these pool positions (prints compactly)."""
-    key = pool_key(tenant, policy, slot)
-    return make_dl_record(key, status, bytes_scanned, run, shard, fence, started_at, duration)
+_KEY_COUNT = len(DLM_TENANTS) * len(DLM_POLICIES) * PROPTEST_OVID_POOL_SIZE
 
 
-def pool_record() -> st.SearchStrategy[DoneLedgerRecord]:
-    """Like :func:`dl_record` with the key drawn straight from the DLM-2 pools."""
-    return st.builds(
-        make_pool_record, tenant=dl_tenants, policy=dl_policies, slot=dl_slots, **_record_fields
+@functools.cache
+def record_spec_at(index: int) -> DlRecordSpec:
+    """The record spec numbered ``index``: a pool key and one set of fields (cached)."""
+    fields, key_index = divmod(index, _KEY_COUNT)
+    policy_tenant, slot = divmod(key_index, PROPTEST_OVID_POOL_SIZE)
+    tenant, policy = divmod(policy_tenant, len(DLM_POLICIES))
+    return DlRecordSpec(tenant, policy, slot, dl_fields_at(fields))
+
+
+def spec_record(spec: DlRecordSpec) -> DoneLedgerRecord:
+    """The record a :class:`DlRecordSpec` describes."""
+    return make_dl_record(pool_key(spec.tenant, spec.policy, spec.slot), spec.fields)
+
+
+def pool_record_at(index: int) -> DoneLedgerRecord:
+    """``spec_record(record_spec_at(index))``: a fixed valid record, for tests."""
+    return spec_record(record_spec_at(index))
+
+
+record_specs = st.integers(0, _KEY_COUNT * _DL_SIZE - 1).map(record_spec_at)
+"""A record with its key straight from the DLM-2 pools, in ONE draw (issue 11 item 3)."""
+
+
+FLAWS = ("started_after_finished", "missing_error_code", "unexpected_error_code")
+"""Issue 11 item 7: ways to make a valid record fail DL-3 validation at apply."""
+
+
+def flawed(record: DoneLedgerRecord, flaw: str) -> DoneLedgerRecord:
+    """``record`` made invalid by ``flaw`` (same key): ``ProvenanceOrdering`` (DL-21),
+    ``MissingErrorCode`` or ``UnexpectedErrorCode`` (DL-32)."""
+    if flaw == "started_after_finished":
+        finished = min(int(record.provenance.finished_at), I64_MAX - 1)
+        provenance = dataclasses.replace(
+            record.provenance,
+            started_at=LogicalTime(finished + 1),
+            finished_at=LogicalTime(finished),
+        )
+        return dataclasses.replace(record, provenance=provenance)
+    if flaw == "missing_error_code":
+        return dataclasses.replace(
+            record, status=DoneLedgerStatus.FAILED_PERMANENT, error_code=None
+        )
+    return dataclasses.replace(
+        record, status=DoneLedgerStatus.SCANNED_CLEAN, findings_count=0, error_code=SIM_ERROR
     )
 
 
@@ -174,6 +309,12 @@ FS_LOCATIONS: tuple[Location | None, ...] = (
 )
 
 
+FINDINGS: Bundle[FindingRecord] = Bundle("findings")
+OCCURRENCES: Bundle[OccurrenceRecord] = Bundle("occurrences")
+OBSERVATIONS: Bundle[ObservationRecord] = Bundle("observations")
+"""FSM-4: records built by earlier rules, so referential chains form."""
+
+
 def other_tenant(tenant: TenantId) -> TenantId:
     """The other tenant of the pair (parents are tenant-scoped, FS-6/FS-7)."""
     return FS_TENANTS[1] if tenant == FS_TENANTS[0] else FS_TENANTS[0]
@@ -183,17 +324,118 @@ def other_tenant(tenant: TenantId) -> TenantId:
 fs_tenants = st.integers(0, len(FS_TENANTS) - 1)
 fs_items = st.integers(0, len(FS_ITEMS) - 1)
 fs_rules = st.integers(0, len(FS_RULES) - 1)
-fs_versions = st.integers(0, len(FS_VERSIONS) - 1)
 fs_secrets = st.integers(0, len(FS_SECRETS) - 1)
 fs_policies = st.integers(0, len(FS_POLICIES) - 1)
 fs_ovids = st.integers(0, len(FS_OVIDS) - 1)
-fs_offsets = st.integers(0, 3)
-fs_lengths = st.integers(1, 3)
 fs_small = st.integers(1, 3)
-fs_seen_at = st.integers(1, 5)
 fs_locations = st.integers(0, len(FS_LOCATIONS) - 1)
 
+
+class FindingFields(NamedTuple):
+    """FSM-6 ``new_finding``: pool positions of tenant, item, rule and secret."""
+
+    tenant: int
+    item: int
+    rule: int
+    secret: int
+
+
+class OccurrenceFields(NamedTuple):
+    """FSM-6 ``new_occurrence``: version position, byte offset and length."""
+
+    version: int
+    offset: int
+    length: int
+
+
+class ObservationFields(NamedTuple):
+    """FSM-6 ``new_observation``: policy, ovid and location positions, provenance."""
+
+    policy: int
+    ovid: int
+    run: int
+    shard: int
+    fence: int
+    seen_at: int
+    location: int
+
+
+class ResendFields(NamedTuple):
+    """FSM-6 ``resend_observation``: ``seen_at`` delta, run (= shard = fence), location."""
+
+    delta: int
+    run: int
+    location: int
+
+
+class ChainFields(NamedTuple):
+    """HYP-16 one-step chains from a sub-pool (items and versions 0..=1), so merges and
+    replays are frequent."""
+
+    tenant: int
+    item: int
+    version: int
+    policy: int
+    seen_at: int
+    run: int
+    location: int
+
+
+_ONE_TO_THREE = (1, 2, 3)
+finding_fields = packed(
+    FindingFields,
+    {"tenant": range(2), "item": range(4), "rule": range(4), "secret": range(4)},
+)
+occurrence_fields = packed(
+    OccurrenceFields, {"version": range(4), "offset": range(4), "length": _ONE_TO_THREE}
+)
+observation_fields = packed(
+    ObservationFields,
+    {
+        "policy": range(2),
+        "ovid": range(3),
+        "run": _ONE_TO_THREE,
+        "shard": _ONE_TO_THREE,
+        "fence": _ONE_TO_THREE,
+        "seen_at": range(1, 6),
+        "location": range(3),
+    },
+)
+resend_fields = packed(
+    ResendFields, {"delta": (-1, 0, 1), "run": _ONE_TO_THREE, "location": range(3)}
+)
+chain_fields = packed(
+    ChainFields,
+    {
+        "tenant": range(2),
+        "item": range(2),
+        "version": range(2),
+        "policy": range(2),
+        "seen_at": range(1, 6),
+        "run": _ONE_TO_THREE,
+        "location": range(3),
+    },
+)
+"""FSM-3 pools, each record's fields drawn as one value (issue 11 item 3)."""
+
 __all__ = [
+    "dl_slot_lists",
+    "ChainFields",
+    "FindingFields",
+    "ObservationFields",
+    "OccurrenceFields",
+    "ResendFields",
+    "chain_fields",
+    "finding_fields",
+    "observation_fields",
+    "occurrence_fields",
+    "packed",
+    "resend_fields",
+    "FINDINGS",
+    "OBSERVATIONS",
+    "OCCURRENCES",
+    "KEYS",
+    "Batch",
     "DLM_OVIDS",
     "DLM_POLICIES",
     "DLM_TENANTS",
@@ -208,26 +450,33 @@ __all__ = [
     "PREFIX_KEY",
     "PROPTEST_OVID_POOL_SIZE",
     "SIM_ERROR",
+    "DL_FIELD_POOLS",
+    "FLAWS",
+    "U64_MAX",
+    "DlFields",
     "derived_findings",
+    "dl_fields",
+    "dl_fields_at",
+    "flawed",
     "dl_policies",
-    "dl_record",
+    "keyed_fields",
+    "DlRecordSpec",
+    "I64_MAX",
+    "record_spec_at",
+    "record_specs",
+    "spec_record",
     "dl_slots",
     "dl_tenants",
     "fs_items",
-    "fs_lengths",
     "fs_locations",
-    "fs_offsets",
     "fs_ovids",
     "fs_policies",
     "fs_rules",
     "fs_secrets",
-    "fs_seen_at",
     "fs_small",
     "fs_tenants",
-    "fs_versions",
     "make_dl_record",
-    "make_pool_record",
     "other_tenant",
     "pool_key",
-    "pool_record",
+    "pool_record_at",
 ]

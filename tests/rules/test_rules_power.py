@@ -12,7 +12,10 @@ most ``MAX_SHRUNK_STEPS`` steps. The printed program is captured through
 ``state.teardown()``.
 
 Done-ledger bugs come from the simulation's catalogue
-(:data:`gossip_model.sim.planted.PLANTED_BUGS`); findings bugs from
+(:data:`gossip_model.sim.planted.PLANTED_BUGS`) and from
+:data:`rules.planted.PLANTED_LEDGER_BUGS` (issue 11 item 7: a non-atomic
+apply and a rejection of ``started_at == finished_at``, which only invalid and
+boundary draws expose); findings bugs from
 :data:`rules.planted.PLANTED_FINDINGS_BUGS`.
 """
 
@@ -28,7 +31,12 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 from gossip_model.sim.planted import PLANTED_BUGS, make_planted_ledger
 from rules.done_ledger import DoneLedgerMachine, DoneLedgerUnderTest
 from rules.findings import FindingsSinkMachine, FindingsSinkUnderTest
-from rules.planted import PLANTED_FINDINGS_BUGS, make_planted_sink
+from rules.planted import (
+    PLANTED_FINDINGS_BUGS,
+    PLANTED_LEDGER_BUGS,
+    make_planted_ledger_bug,
+    make_planted_sink,
+)
 
 MAX_EXAMPLES = 300
 """Bound on generated examples before a planted bug must have been found."""
@@ -94,12 +102,12 @@ def test_program_steps_parses_a_printed_program() -> None:
         "keys_0 = state.start()",
         "state.durable_matches_oracle()",
         "pending_0, handles_0 = state.submit_delayed(batch=batches_0)",
-        "state.release_newest()",
+        "state.release_next(order=CompletionOrder.NEWEST_FIRST)",
         "state.teardown()",
     ]
     invariants = invariant_names(DoneLedgerMachine)
     assert "durable_matches_oracle" in invariants
-    assert program_steps(lines, invariants) == ["start", "submit_delayed", "release_newest"]
+    assert program_steps(lines, invariants) == ["start", "submit_delayed", "release_next"]
 
 
 def test_parent_machines_pass_with_power_settings() -> None:
@@ -117,6 +125,20 @@ def test_done_ledger_machine_catches_planted_bug(bug: str) -> None:
     class PlantedLedgerMachine(DoneLedgerMachine):
         def make_ledger(self) -> DoneLedgerUnderTest:
             return make_planted_ledger(bug)
+
+    PlantedLedgerMachine.__name__ = f"PlantedLedgerMachine_{bug}"
+    error, steps = find_and_shrink(PlantedLedgerMachine)
+    assert "model predicted" in str(error), f"{bug}: not a model/store disagreement: {error}"
+    assert 1 <= len(steps) <= MAX_SHRUNK_STEPS, f"{bug}: shrunk to {len(steps)} steps: {steps}"
+
+
+@pytest.mark.parametrize("bug", sorted(PLANTED_LEDGER_BUGS))
+def test_done_ledger_machine_catches_item7_planted_bug(bug: str) -> None:
+    """DL-6 (atomic abort) and DL-21 (equal timestamps are valid), issue 11 item 7."""
+
+    class PlantedLedgerMachine(DoneLedgerMachine):
+        def make_ledger(self) -> DoneLedgerUnderTest:
+            return make_planted_ledger_bug(bug)
 
     PlantedLedgerMachine.__name__ = f"PlantedLedgerMachine_{bug}"
     error, steps = find_and_shrink(PlantedLedgerMachine)
