@@ -25,6 +25,8 @@ Choices (not settled by the reference):
   ``len(list_done_hashes(...))``.
 * Every read result is copied into a fresh ``list``, so a backend may return
   any sequence (or its own list) without the caller being able to mutate it.
+* ``snapshot()`` is sorted by key bytes (tenant, policy, ovid) by the facade,
+  as the in-memory store's (DL-12), so a backend may return rows in any order.
 * ``_check_size`` is the hook for backends with size limits (the database
   ledgers raise ``BatchTooLarge`` there, before the lock, DBL-1, DBL-7).
 """
@@ -257,9 +259,11 @@ class ControlledDoneLedger(StoreFacade[D, DoneLedgerPayload, DoneLedgerCommitRec
         return rows[0]  # type: ignore[no-any-return]
 
     def snapshot(self) -> list[DoneLedgerRecord]:
-        """DL-12: every stored record (the in-memory store sorts them by key bytes)."""
+        """DL-12: every stored record, sorted by tenant, policy, ovid bytes."""
         backend: Any = self._core.backend
-        return self._core.read(lambda durable: list(backend.snapshot(durable)))
+        rows: list[DoneLedgerRecord] = self._core.read(lambda d: list(backend.snapshot(d)))
+        rows.sort(key=_key_bytes)
+        return rows
 
     def list_done_hashes(self, tenant_id: TenantId, policy_hash: PolicyHash) -> list[OvidHash]:
         """DL-41: terminal ovid hashes of exactly this scope, each once."""
@@ -283,6 +287,10 @@ class ControlledDoneLedger(StoreFacade[D, DoneLedgerPayload, DoneLedgerCommitRec
         return self._core.read(
             lambda durable: len(backend.list_done_hashes(durable, tenant_id, policy_hash))
         )
+
+
+def _key_bytes(record: DoneLedgerRecord) -> RowKey:
+    return row_key(record.key)
 
 
 def _no_rows(durable: object) -> list[DoneLedgerRecord | None]:

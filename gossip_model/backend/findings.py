@@ -17,6 +17,8 @@ Domain helpers for ``apply``:
 
 Choices (not settled by the reference):
 
+* Snapshots are sorted by (tenant, id) bytes by the facade, as the
+  in-memory sink's (FS-15), so a backend may return rows in any order.
 * ``get_finding``, ``get_occurrence``, ``get_observation`` and
   ``durable_counts`` are optional on the backend: the facade falls back to a
   scan of the matching snapshot (linear, fine for tests).
@@ -218,24 +220,26 @@ class ControlledFindingsSink(StoreFacade[D, FindingsUpsertBatch, FindingsCommitR
 
     # -- reads ---------------------------------------------------------------------
 
-    def _read(self, method: str) -> Any:
+    def _read(self, method: str, id_field: str) -> Any:
         backend: Any = self._core.backend
         read = getattr(backend, method)
-        return self._core.read(lambda durable: list(read(durable)))
+        rows: list[Any] = self._core.read(lambda durable: list(read(durable)))
+        rows.sort(key=lambda r: (r.tenant_id.raw, getattr(r, id_field).raw))
+        return rows
 
     def findings_snapshot(self) -> list[FindingRecord]:
-        """FS-15: stored findings (the in-memory sink sorts by key bytes)."""
-        rows: list[FindingRecord] = self._read("findings_snapshot")
+        """FS-15: stored findings, sorted by (tenant, finding id) bytes."""
+        rows: list[FindingRecord] = self._read("findings_snapshot", "finding_id")
         return rows
 
     def occurrences_snapshot(self) -> list[OccurrenceRecord]:
-        """FS-15: stored occurrences."""
-        rows: list[OccurrenceRecord] = self._read("occurrences_snapshot")
+        """FS-15: stored occurrences, sorted by (tenant, occurrence id) bytes."""
+        rows: list[OccurrenceRecord] = self._read("occurrences_snapshot", "occurrence_id")
         return rows
 
     def observations_snapshot(self) -> list[ObservationRecord]:
-        """FS-15: stored observations."""
-        rows: list[ObservationRecord] = self._read("observations_snapshot")
+        """FS-15: stored observations, sorted by (tenant, observation id) bytes."""
+        rows: list[ObservationRecord] = self._read("observations_snapshot", "observation_id")
         return rows
 
     def _get(

@@ -70,7 +70,8 @@ def battery(tmp_path: Path, *options: str) -> tuple[int, Recorder]:
     recorder = Recorder()
     code = pytest.main(
         ["-c", str(ini), "--rootdir", str(tmp_path), "-p", "no:cacheprovider", "-q",
-         "-p", "no:randomly", "--pyargs", "gossip_model.suite", "--gossip-scale=0.1", *options],
+         "-p", "no:randomly", "-p", "no:xdist", "-p", "no:benchmark",
+         "--pyargs", "gossip_model.suite", "--gossip-scale=0.1", *options],
         plugins=[recorder],
     )  # fmt: skip
     return int(code), recorder
