@@ -6,7 +6,7 @@ Names:
 * ``sqlite``: a fresh private ``:memory:`` SQLite ledger per seed;
 * ``sqlite:PATH``: the SQLite file at PATH, emptied before each seed;
 * ``postgres:DSN``: the PostgreSQL database named by the connection string,
-  emptied (``TRUNCATE``) before each seed;
+  emptied (``reset()``) before each seed;
 * ``py:MODULE:FACTORY``: ``FACTORY()`` from the importable module MODULE
   (dotted name; the current directory is put on the import path first, as
   ``python -m`` does), called once per seed; it must return a fresh, empty
@@ -48,10 +48,14 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gossip_model.db.errors import SchemaMigrationError
 from gossip_model.sim.ledger import SimLedger
+
+if TYPE_CHECKING:
+    from gossip_model.postgres import PostgresDoneLedger
+    from gossip_model.sqlite import SqliteDoneLedger
 
 __all__ = [
     "DEFAULT_LEDGER",
@@ -275,26 +279,20 @@ def open_backend(name: str) -> Any:
 
         path = name[len(_SQLITE) + 1 :]
         ledger = SqliteDoneLedger(path, synchronous="NORMAL")  # migrates the file
-        try:
-            with sqlite3.connect(path) as conn:
-                conn.execute("DELETE FROM done_ledger_entries")
-        except BaseException:
-            ledger.close()
-            raise
-        return ledger
+        return _emptied(ledger)
     from gossip_model.postgres import PostgresDoneLedger
 
-    dsn = name[len(_POSTGRES) :]
-    pg_ledger = PostgresDoneLedger(dsn)  # migrates the database
-    import psycopg
+    return _emptied(PostgresDoneLedger(name[len(_POSTGRES) :]))  # migrates the database
 
+
+def _emptied(ledger: SqliteDoneLedger | PostgresDoneLedger) -> SimLedger:
+    """The database ledger after its ``reset()`` (every row deleted), closed if that fails."""
     try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("TRUNCATE done_ledger_entries")
+        ledger.reset()
     except BaseException:
-        pg_ledger.close()
+        ledger.close()
         raise
-    return pg_ledger
+    return ledger
 
 
 def _close(ledger: object) -> None:
