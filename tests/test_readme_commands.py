@@ -39,7 +39,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+#: docs/backend-guide.md is left out: its commands need the files its earlier blocks
+#: write, and tests/suite/test_backend_guide.py runs every block of it in order.
+RUN_ELSEWHERE = {ROOT / "docs" / "backend-guide.md"}
+DOCUMENTS = [
+    ROOT / "README.md",
+    *sorted(p for p in (ROOT / "docs").rglob("*.md") if p not in RUN_ELSEWHERE),
+]
 SHELL_FENCE = re.compile(r"^```(bash|sh|shell|console)\s*$")
 MAX_SEEDS = 3
 MAX_OPS = 60
