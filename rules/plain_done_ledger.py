@@ -4,8 +4,10 @@ A plain ``DoneLedger`` (issue 10 item 2) offers only the protocol's
 ``batch_upsert`` / ``wait``, ``batch_get``, ``list_done_hashes`` and
 ``count_done_hashes``: no ``snapshot()``, no delays, releases or fault
 injection. This machine keeps the done-ledger rules that need nothing else,
-on the same pure model (:mod:`rules._done_ledger_model`) and the same DLM-2
-pools (:mod:`rules.strategies`) as :class:`rules.done_ledger.DoneLedgerMachine`:
+on the same pure model (:mod:`rules._done_ledger_model`), with the same
+builder, write and read rules (reused from
+:class:`rules.done_ledger.DoneLedgerContract`, which call ``_submit``; here a
+write is waited at once):
 
 =======================  ===================================  ============================
 rule                     store operation                      spec
@@ -36,7 +38,6 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hypothesis import event
-from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from gossip_model.identity import OvidHash, PolicyHash, TenantId
@@ -46,27 +47,8 @@ from gossip_model.persistence import DoneLedgerKey, DoneLedgerRecord
 from ._checks import agree, guarded
 from ._control import BATCHES
 from ._done_ledger_model import apply_done_batch, done_hashes
-from .strategies import (
-    DLM_OVIDS,
-    DLM_POLICIES,
-    DLM_TENANTS,
-    FLAWS,
-    KEYS,
-    Batch,
-    DlFields,
-    DlRecordSpec,
-    dl_fields,
-    dl_policies,
-    dl_slot_lists,
-    dl_slots,
-    dl_tenants,
-    flawed,
-    keyed_fields,
-    make_dl_record,
-    pool_key,
-    record_specs,
-    spec_record,
-)
+from .done_ledger import DoneLedgerContract
+from .strategies import DLM_OVIDS, DLM_POLICIES, DLM_TENANTS, KEYS, Batch
 
 WAIT_TIMEOUT = 5.0
 """Seconds a plain store's handle may take; it has no delays, so a wait should not block."""
@@ -116,7 +98,10 @@ class PlainDoneLedgerMachine(RuleBasedStateMachine):
         """HYP-2: the store under test; override in a subclass to test another backend."""
         return InMemoryDoneLedger()
 
-    def _write(self, batch: Batch) -> None:
+    def _label(self, label: str) -> None:
+        event(label)
+
+    def _submit(self, batch: Batch) -> None:
         """Predict with the model, write, wait at once; compare receipt or refusal (LED-4)."""
         durable, predicted = apply_done_batch(self.durable, batch)
         try:
@@ -127,12 +112,12 @@ class PlainDoneLedgerMachine(RuleBasedStateMachine):
             if not isinstance(answered, _Refused):
                 agree("batch_upsert of a batch that fails validation (DL-3, DL-6)",
                       "an exception", answered)  # fmt: skip
-            event("UpsertCommitFailed")
+            self._label("UpsertCommitFailed")
             self._compare_pool("durable state after the refused batch (DL-6)")
             return
         agree("batch_upsert(...).wait() receipt", predicted, answered)
         self.durable = durable
-        event("UpsertCommitted")
+        self._label("UpsertCommitted")
 
     def _compare_pool(self, what: str) -> None:
         """Every DLM-2 pool key through ``batch_get``, against the model (I3, I5, I7)."""
@@ -142,64 +127,21 @@ class PlainDoneLedgerMachine(RuleBasedStateMachine):
                 answered = self.ledger.batch_get(tenant, policy, DLM_OVIDS)
                 agree(f"{what}: batch_get of the pool keys", predicted, answered)
 
-    # -- builders and writes
+    # -- the full machine's builders, writes and reads, reused as they are: they
+    # call only ``_submit``, ``_label``, ``durable`` and ``ledger``, defined above.
 
-    @rule(target=KEYS, tenant=dl_tenants, policy=dl_policies, slot=dl_slots)
-    @guarded
-    def new_key(self, tenant: int, policy: int, slot: int) -> DoneLedgerKey:
-        """A key at these DLM-2 pool positions."""
-        return pool_key(tenant, policy, slot)
-
-    @rule(target=BATCHES, records=st.lists(keyed_fields(KEYS), max_size=10))
-    @guarded
-    def build_batch(self, records: list[tuple[DoneLedgerKey, DlFields]]) -> Batch:
-        """Conflicting, out-of-order records on the keys built so far (DLM-5)."""
-        return tuple(make_dl_record(key, fields) for key, fields in records)
-
-    @rule(target=BATCHES, key=KEYS, records=st.lists(dl_fields, min_size=2, max_size=4))
-    @guarded
-    def build_same_key_batch(self, key: DoneLedgerKey, records: list[DlFields]) -> Batch:
-        """In-batch duplicates of one key, folded by LED-4 / DL-4."""
-        return tuple(make_dl_record(key, fields) for fields in records)
-
-    @rule(target=BATCHES, records=st.lists(record_specs, min_size=1, max_size=10))
-    @guarded
-    def upsert(self, records: list[DlRecordSpec]) -> Batch:
-        """Build and write in one step (HYP-16); kept so ``replay`` can write it again."""
-        batch = tuple(spec_record(spec) for spec in records)
-        self._write(batch)
-        return batch
+    new_key = DoneLedgerContract.new_key
+    build_batch = DoneLedgerContract.build_batch
+    build_same_key_batch = DoneLedgerContract.build_same_key_batch
+    upsert = DoneLedgerContract.upsert
+    upsert_with_invalid = DoneLedgerContract.upsert_with_invalid
+    read_batch_get = DoneLedgerContract.read_batch_get
 
     @rule(batch=BATCHES)
     @guarded
     def replay(self, batch: Batch) -> None:
         """A built batch written, possibly once more: I10 idempotence, DL-4 merges."""
-        self._write(batch)
-
-    @rule(
-        records=st.lists(record_specs, min_size=1, max_size=4),
-        position=st.integers(0, 4),
-        flaw=st.sampled_from(FLAWS),
-    )
-    @guarded
-    def upsert_with_invalid(self, records: list[DlRecordSpec], position: int, flaw: str) -> None:
-        """DL-3 / DL-6: one invalid record anywhere refuses the whole batch, no change."""
-        valid = [spec_record(spec) for spec in records]
-        at = position % (len(valid) + 1)
-        bad = flawed(valid[position % len(valid)], flaw)
-        self._write((*valid[:at], bad, *valid[at:]))
-
-    # -- reads
-
-    @rule(tenant=dl_tenants, policy=dl_policies, slots=dl_slot_lists)
-    @guarded
-    def read_batch_get(self, tenant: int, policy: int, slots: list[int]) -> None:
-        """DL-10: aligned with the input, duplicates repeated, absent keys None."""
-        tenant_id, policy_hash = DLM_TENANTS[tenant], DLM_POLICIES[policy]
-        ovids = [DLM_OVIDS[s] for s in slots]
-        predicted = [self.durable.get(DoneLedgerKey(tenant_id, policy_hash, o)) for o in ovids]
-        agree(f"batch_get(slots={slots})", predicted,
-              self.ledger.batch_get(tenant_id, policy_hash, ovids))  # fmt: skip
+        self._submit(batch)
 
     # -- invariants
 
