@@ -15,7 +15,14 @@ the in-memory reference), it collects:
   method the store lacks (the control surface) is skipped, saying which;
 * ``test_*_machine``: the Hypothesis state machine (``rules.done_ledger`` /
   ``rules.findings``) with the store built by the factory; skipped, naming
-  the missing methods, for a store without the control surface;
+  the missing methods and what is left out, for a store without the control
+  surface;
+* ``test_protocol_done_ledger_machine``: the machine restricted to the
+  protocol's operations (``rules.plain_done_ledger``), for any ledger,
+  including a plain ``DoneLedger`` without ``snapshot()`` or controls: writes
+  (replays, conflicting and invalid batches) waited at once, ``batch_get``,
+  ``list_done_hashes`` and ``count_done_hashes`` against the model; delays,
+  releases, fault injection, ``snapshot()`` and ``get_record()`` are left out;
 * ``test_differential_*``: seeded batch sequences applied to the store and
   to the in-memory reference, comparing outcomes, receipts and reads;
 * ``test_stormy_sweep``: the stormy simulation (``gossip_model.sim``) for a

@@ -58,6 +58,9 @@ LEDGER_SURFACE = (
     "batch_upsert", "batch_get", "get_record", "snapshot", "list_done_hashes",
     "count_done_hashes",
 )  # fmt: skip
+PROTOCOL_SURFACE = ("batch_upsert", "batch_get", "list_done_hashes", "count_done_hashes")
+"""A plain DoneLedger: the protocol's operations, no snapshot and no controls."""
+PLAIN_LEFT_OUT = "delays, releases, fault injection, snapshot() and get_record()"
 SINK_SURFACE = (
     "upsert_batch", "findings_snapshot", "occurrences_snapshot", "observations_snapshot",
     "get_finding", "get_occurrence", "get_observation", "durable_counts",
@@ -68,8 +71,12 @@ CONTROL_SURFACE = (
 )  # fmt: skip
 
 
+def _missing(store: object, names: Sequence[str]) -> list[str]:
+    return [n for n in names if not callable(getattr(store, n, None))]
+
+
 def _require(store: object, names: Sequence[str], what: str) -> None:
-    missing = [n for n in names if not callable(getattr(store, n, None))]
+    missing = _missing(store, names)
     if missing:
         pytest.skip(f"{what} skipped: {type(store).__name__} lacks {', '.join(missing)}")
 
@@ -155,12 +162,38 @@ def _machine(module: str, name: str) -> Any:
 
 
 def test_done_ledger_machine(gossip_ledger_factory: Factory, gossip_scale: float) -> None:
-    """rules.done_ledger.DoneLedgerMachine with the store built by the factory (HYP-2)."""
-    _require(gossip_ledger_factory(), LEDGER_SURFACE + CONTROL_SURFACE, "the state machine")
+    """rules.done_ledger.DoneLedgerMachine with the store built by the factory (HYP-2).
+
+    A plain DoneLedger (the protocol's operations only) is skipped here, the
+    note naming what is left out for it; ``test_protocol_done_ledger_machine``
+    checks its operations instead."""
+    store = gossip_ledger_factory()
+    missing = _missing(store, LEDGER_SURFACE + CONTROL_SURFACE)
+    if missing and not _missing(store, PROTOCOL_SURFACE):
+        pytest.skip(
+            f"the state machine skipped: {type(store).__name__} lacks {', '.join(missing)}; "
+            f"left out for this store: {PLAIN_LEFT_OUT} (test_protocol_done_ledger_machine "
+            "checks writes, replays, invalid batches and reads through the protocol's operations)"
+        )
+    _require(store, LEDGER_SURFACE + CONTROL_SURFACE, "the state machine")
     base = _machine("done_ledger", "DoneLedgerMachine")
     # A subclass overriding the one method that builds the store (HYP-2).
     machine = type(
         "UserLedgerMachine", (base,), {"make_ledger": lambda self: gossip_ledger_factory()}
+    )
+
+    run_state_machine_as_test(  # type: ignore[no-untyped-call]
+        machine, settings=_machine_settings(gossip_scale)
+    )
+
+
+def test_protocol_done_ledger_machine(gossip_ledger_factory: Factory, gossip_scale: float) -> None:
+    """rules.plain_done_ledger.PlainDoneLedgerMachine: any DoneLedger, through the protocol's
+    operations only (writes waited at once, batch_get, list/count_done_hashes; DL-3..DL-15)."""
+    _require(gossip_ledger_factory(), PROTOCOL_SURFACE, "the protocol state machine")
+    base = _machine("plain_done_ledger", "PlainDoneLedgerMachine")
+    machine = type(
+        "UserPlainLedgerMachine", (base,), {"make_ledger": lambda self: gossip_ledger_factory()}
     )
 
     run_state_machine_as_test(  # type: ignore[no-untyped-call]

@@ -13,29 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from gossip_model.inmemory import InMemoryDoneLedger
 from gossip_model.pytest_plugin import load_factory
 from gossip_model.sim.planted import PLANTED_BUGS
 from rules.planted import PLANTED_FINDINGS_BUGS
-
-
-class PlainLedger:
-    """A DoneLedger with the protocol's four methods and no controls."""
-
-    def __init__(self) -> None:
-        self._inner = InMemoryDoneLedger()
-
-    def batch_upsert(self, records: Any) -> Any:
-        return self._inner.batch_upsert(records)
-
-    def batch_get(self, tenant_id: Any, policy_hash: Any, ovid_hashes: Any) -> Any:
-        return self._inner.batch_get(tenant_id, policy_hash, ovid_hashes)
-
-    def list_done_hashes(self, tenant_id: Any, policy_hash: Any) -> Any:
-        return self._inner.list_done_hashes(tenant_id, policy_hash)
-
-    def count_done_hashes(self, tenant_id: Any, policy_hash: Any) -> Any:
-        return self._inner.count_done_hashes(tenant_id, policy_hash)
 
 
 def make_newest_as_oldest() -> Any:
@@ -78,21 +58,21 @@ def battery(tmp_path: Path, *options: str) -> tuple[int, Recorder]:
 
 
 def test_battery_passes_on_the_inmemory_stores(tmp_path: Path) -> None:
-    """Every item of the battery passes on the reference stores: 41 items, none skipped."""
+    """Every item of the battery passes on the reference stores: 42 items, none skipped."""
     code, rec = battery(
         tmp_path,
         "--gossip-ledger=gossip_model.inmemory:InMemoryDoneLedger",
         "--gossip-sink=gossip_model.inmemory:InMemoryFindingsSink",
     )
     assert code == 0, rec.outcomes
-    assert len(rec.outcomes) == 41
+    assert len(rec.outcomes) == 42
     assert set(rec.outcomes.values()) == {"passed"}
     kinds = {name.split("[")[0] for name in rec.outcomes}
     assert kinds == {
         "test_conformance_done_ledger", "test_conformance_findings", "test_conformance_redaction",
         "test_extended_done_ledger", "test_extended_findings", "test_done_ledger_machine",
-        "test_findings_machine", "test_differential_done_ledger", "test_differential_findings",
-        "test_stormy_sweep",
+        "test_findings_machine", "test_protocol_done_ledger_machine",
+        "test_differential_done_ledger", "test_differential_findings", "test_stormy_sweep",
     }  # fmt: skip
 
 
@@ -109,19 +89,24 @@ def test_ledger_only_never_tests_a_reference_sink(tmp_path: Path) -> None:
 
 
 def test_plain_ledger_gets_conformance_and_a_note_of_what_was_skipped(tmp_path: Path) -> None:
-    """A DoneLedger without controls: protocol checks pass, the rest skip naming what lacks."""
-    code, rec = battery(tmp_path, "--gossip-ledger=tests.suite.test_plugin:PlainLedger")
+    """A DoneLedger without controls: protocol checks and the protocol machine pass; the
+    rest skip, naming what the store lacks and what is left out."""
+    code, rec = battery(tmp_path, "--gossip-ledger=tests.suite.plain_stores:PlainLedger")
     assert code == 0, rec.outcomes
     passed = {n for n, o in rec.outcomes.items() if o == "passed"}
     assert "test_conformance_done_ledger[done-ledger/terminal-keys]" in passed
     assert "test_extended_done_ledger[extended/done-ledger/merge-parity]" in passed
     assert "test_differential_done_ledger[0]" in passed
+    assert "test_protocol_done_ledger_machine" in passed
     skipped = {n: rec.skips[n] for n, o in rec.outcomes.items() if o == "skipped"}
     assert "test_done_ledger_machine" in skipped
+    note = skipped["test_done_ledger_machine"]
     assert (
         "the state machine skipped: PlainLedger lacks get_record, snapshot, set_auto_complete"
-        in skipped["test_done_ledger_machine"]
+        in note
     )
+    assert "left out for this store: delays, releases, fault injection, snapshot()" in note
+    assert "test_protocol_done_ledger_machine checks" in note
     assert "PlainLedger lacks" in skipped["test_stormy_sweep[0]"]
     assert (
         "lacks delay_next_writes"
@@ -144,6 +129,26 @@ def test_planted_stores_fail_the_battery(tmp_path: Path) -> None:
         "test_extended_done_ledger[extended/done-ledger/release-all]",
         "test_extended_findings[extended/findings/observation-merge]",
     }
+
+
+@pytest.mark.parametrize(
+    ("factory", "symptom"),
+    [
+        ("PlainBytesLastWriterWins", "bytes_scanned"),
+        ("PlainListsNonTerminal", "list_done_hashes (as a set)"),
+    ],
+)
+def test_planted_plain_ledger_fails_the_protocol_machine(
+    tmp_path: Path, factory: str, symptom: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DL-34 / I2 and DL-13 on a plain ledger: the protocol machine fails, naming the symptom."""
+    code, rec = battery(
+        tmp_path, f"--gossip-ledger=tests.suite.plain_stores:{factory}", "-k", "machine",
+        "--gossip-scale=1", "--hypothesis-seed=0",
+    )  # fmt: skip
+    assert code == 1
+    assert rec.outcomes["test_protocol_done_ledger_machine"] == "failed"
+    assert symptom in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -182,7 +187,7 @@ def test_profiles_are_registered_under_clash_free_names() -> None:
     """The plugin's profiles exist beside the repository's own dev/thorough."""
     assert settings.get_profile("gossip-dev").max_examples == 10
     assert settings.get_profile("gossip-thorough").max_examples == 1000
-    assert settings.get_profile("dev").max_examples == 25
+    assert settings.get_profile("dev").max_examples == 10  # conftest.py's own dev profile
 
 
 def test_fixtures_hand_out_the_factories(pytestconfig: pytest.Config) -> None:
