@@ -139,10 +139,14 @@ def outcome_of(call: Callable[[], object]) -> object:
 
 
 def expect_raises(what: str, expected: BaseException, call: Callable[[], object]) -> None:
-    """``call`` must raise an exception equal to ``expected`` (type and fields)."""
+    """``call`` must raise an exception equal to ``expected`` (type and fields).
+
+    Any other exception is a disagreement too (reported as such, so a store that
+    raises the wrong error fails with the two errors side by side, and shrinks).
+    """
     try:
         answered = call()
-    except InMemoryPersistenceError as err:
+    except Exception as err:
         agree(what, expected, err)
         return
     agree(what, expected, f"returned {answered!r}")

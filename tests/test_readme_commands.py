@@ -156,7 +156,7 @@ def _gossip_sim(command: str, tmp: Path) -> Run:
 
 
 def _python(command: str, tmp: Path) -> Run:
-    """``python -c ...`` and ``python benchmarks/... --quick``: run as shown."""
+    """``python -c ...`` and ``python benchmarks/...`` (shown with small sizes): run as shown."""
     argv = shlex.split(command)
     cwd = tmp if argv[1] == "-c" else ROOT
     return Run([sys.executable, *argv[1:]], cwd)
@@ -211,7 +211,7 @@ RECIPES = [
     Recipe("pytest", re.compile(r"^python -m pytest\b"), _pytest),
     Recipe("pip", re.compile(r"^python -m pip install\b"), _pip_install),
     Recipe("postgres", re.compile(r"^bash -c '\. \.ci/postgres\.sh; python "), _postgres),
-    Recipe("python", re.compile(r"^python (-c |benchmarks/\S+\.py --quick$)"), _python),
+    Recipe("python", re.compile(r"^python (-c |benchmarks/\S+\.py\b)"), _python),
 ]
 COMMANDS = shown_commands()
 

@@ -282,15 +282,12 @@ def test_sqlite_driver_refusal_is_quoted_with_a_generic_fix(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Emptying the file fails (as for a read-only file, which root cannot reproduce)."""
+    from gossip_model.sqlite import SqliteDoneLedger
 
-    class RefusingDriver:
-        Error = sqlite3.Error
+    def refuse(self: SqliteDoneLedger) -> None:
+        raise sqlite3.OperationalError("attempt to write a readonly database")
 
-        @staticmethod
-        def connect(path: str) -> sqlite3.Connection:
-            raise sqlite3.OperationalError("attempt to write a readonly database")
-
-    monkeypatch.setattr(backends, "sqlite3", RefusingDriver)
+    monkeypatch.setattr(SqliteDoneLedger, "reset", refuse)
     path = tmp_path / "sim.db"
     status, out, err = run_cli(capsys, "sweep", "--backend", f"sqlite:{path}")
     assert_setup_error(
