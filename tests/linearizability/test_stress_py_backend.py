@@ -124,6 +124,20 @@ class Counted:
 
 def sink():
     return InMemoryFindingsSink()
+
+
+class FlakyListing(Counted):
+    """Listings fail with an error outside the contract (a driver bug, say)."""
+
+    def clone(self):
+        return FlakyListing(self._inner.clone())
+
+    def list_done_hashes(self, tenant_id, policy_hash):
+        raise RuntimeError("listing cursor lost")
+
+
+def flaky():
+    return FlakyListing()
 '''
 
 
@@ -231,3 +245,15 @@ def test_clients_get_clones_when_the_store_has_clone_else_one_shared_object(
     plain.close(shared)  # no close() on the store: nothing to call, nothing raised
     with pytest.raises(BackendSetupError, match=r"calling bad_user\.broken"):
         PyFactoryTarget("py:bad_user:broken").open(2, lambda: None)
+
+
+def test_errors_outside_the_contract_are_listed_and_recorded_as_maybe(
+    user_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14 item 2: an unexpected exception is a "maybe" operation, shown to the user."""
+    argv = ["--backend", "py:bad_user:flaky", "--ops", "40", "--seed", "1", "--deterministic"]
+    status, out, _ = stress(argv, capsys)
+    assert status == 0
+    assert "unexpected errors (recorded as maybe):" in out
+    assert "ListDone(): RuntimeError: listing cursor lost" in out
+    assert "left out" not in out  # Counted forwards snapshot() to the in-memory ledger
