@@ -14,9 +14,15 @@ Exit status: 0 linearizable, 1 violation, 2 bad arguments, 3 setup error (the
 backend could not be opened).
 
 Backends: ``inmemory`` (default), ``sqlite`` (a temporary file),
-``sqlite:PATH``, ``postgres:DSN`` (emptied first), and ``planted:NAME`` for
-the planted concurrency bugs of :mod:`gossip_model.linearizability.planted`.
-:func:`load_target` is the one place that turns a name into a store.
+``sqlite:PATH``, ``postgres:DSN`` (emptied first), ``py:MODULE:FACTORY`` (a
+user's store: :class:`~gossip_model.linearizability.targets.PyFactoryTarget`),
+and ``planted:NAME`` for the planted concurrency bugs of
+:mod:`gossip_model.linearizability.planted`. :func:`load_target` is the one
+place that turns a name into a store.
+
+A ``py:`` store needs only the protocol's operations; the optional ones it
+lacks (``snapshot``, the findings reads) are left out of the program, and the
+output says which (:mod:`gossip_model.linearizability.generate`).
 """
 
 from __future__ import annotations
@@ -31,7 +37,12 @@ from pathlib import Path
 from typing import IO
 
 from gossip_model.linearizability.checker import check
-from gossip_model.linearizability.generate import random_program
+from gossip_model.linearizability.generate import (
+    ALL_CAPABILITIES,
+    capabilities_of,
+    left_out,
+    random_program,
+)
 from gossip_model.linearizability.planted import PLANTED, PlantedTarget, planted_interface
 from gossip_model.linearizability.runner import execute, model_for
 from gossip_model.linearizability.targets import (
@@ -39,14 +50,17 @@ from gossip_model.linearizability.targets import (
     SINK,
     InMemoryTarget,
     PostgresTarget,
+    PyFactoryTarget,
     SqliteTarget,
     Target,
 )
+from gossip_model.sim.backends import BackendSetupError
 
 EXIT_OK = 0
 EXIT_VIOLATION = 1
 EXIT_SETUP = 3
 _PLANTED = "planted:"
+_PY = "py:"
 
 
 def _bounded(low: int, high: int) -> type[int]:
@@ -97,6 +111,8 @@ def load_target(name: str, interface: str) -> Iterator[Target]:
             yield SqliteTarget(scratch_db, interface)
         elif name.startswith("sqlite:"):
             yield SqliteTarget(name[len("sqlite:") :], interface)
+        elif name.startswith(_PY):
+            yield PyFactoryTarget(name, interface)
         else:
             yield PostgresTarget(name[len("postgres:") :], interface)
 
@@ -114,7 +130,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--backend",
         type=_backend,
         default="inmemory",
-        help="inmemory (default), sqlite (temporary file), sqlite:PATH, postgres:DSN "
+        help="inmemory (default), sqlite (temporary file), sqlite:PATH, postgres:DSN, "
+        "py:MODULE:FACTORY (FACTORY() returns a fresh, empty store per execution; clients "
+        "share it, or get store.clone() if it has one: the protocol is thread-safe) "
         "or planted:NAME (" + ", ".join(PLANTED) + ")",
     )
     parser.add_argument("--clients", type=_bounded(1, 64), default=4, help="clients (default 4)")
@@ -169,9 +187,6 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     interface = SINK if args.sink else LEDGER
     if args.backend.startswith(_PLANTED):
         interface = planted_interface(args.backend[len(_PLANTED) :])
-    program = random_program(
-        args.seed, clients=args.clients, ops=args.ops, keys=args.keys, findings=interface == SINK
-    )
     mode = f"seeded scheduler (seed {args.seed})" if args.deterministic else "real threads"
     out.write(
         f"stress: backend {args.backend} ({interface}), {args.clients} clients x {args.ops} ops "
@@ -179,7 +194,25 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     )
     try:
         with load_target(args.backend, interface) as target:
+            capabilities = _capabilities(target)
+            omitted = left_out(capabilities, interface)
+            if omitted:
+                out.write(
+                    f"left out: {', '.join(omitted)} (the store has no such method; "
+                    "programs use the operations it has)\n"
+                )
+            program = random_program(
+                args.seed,
+                clients=args.clients,
+                ops=args.ops,
+                keys=args.keys,
+                findings=interface == SINK,
+                capabilities=capabilities,
+            )
             execution = execute(program, target, seed=args.seed if args.deterministic else None)
+    except BackendSetupError as error:  # cause and fix already named, no traceback
+        err.write(f"stress: setup error: {error}\n")
+        return EXIT_SETUP
     except Exception as error:  # any failure to open or drive the backend is a setup error
         err.write(
             f"stress: setup error on backend {args.backend}: {type(error).__name__}: {error}\n"
@@ -201,6 +234,13 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     out.write(result.explanation + "\n")
     out.write(f"replay: {replay_command(args)}\n")
     return EXIT_VIOLATION
+
+
+def _capabilities(target: Target) -> frozenset[str]:
+    """Optional operations the programs may use: a ``py:`` store is probed, ours have all."""
+    if isinstance(target, PyFactoryTarget):
+        return capabilities_of(target.probe(), target.interface)
+    return ALL_CAPABILITIES
 
 
 __all__ = [

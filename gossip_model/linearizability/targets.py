@@ -8,7 +8,8 @@ returns one handle per client; ``close(handles)`` releases them.
   share the core, like several handles on one service);
 * :class:`SqliteTarget`: one ``SqliteDoneLedger`` / ``SqliteFindingsSink`` per
   client on one file (each its own connection, WAL, ``BEGIN IMMEDIATE``);
-* :class:`PostgresTarget`: one store, hence one connection, per client.
+* :class:`PostgresTarget`: one store, hence one connection, per client;
+* :class:`PyFactoryTarget`: a user's store from ``py:MODULE:FACTORY``.
 
 Database drivers are imported only when such a target opens.
 """
@@ -120,6 +121,84 @@ class PostgresTarget:
         _close_all(handles)
 
 
+#: The operations every program calls, per interface (the protocols' own methods).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    LEDGER: ("batch_upsert", "batch_get", "list_done_hashes"),
+    SINK: ("upsert_batch",),
+}
+
+
+def _one_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return "; ".join(lines) or type(error).__name__
+
+
+class PyFactoryTarget:
+    """A user's store from ``py:MODULE:FACTORY`` (issue 14 item 6; sim.md backend names).
+
+    Each execution calls the factory once, with no arguments, for fresh, empty
+    shared state. Each client gets ``store.clone()`` when the store has
+    ``clone()`` (ST-3: several handles on one service), otherwise the *same
+    object*: the ``DoneLedger`` and ``FindingsSink`` protocols are thread-safe,
+    so one object shared by all client threads is a legitimate way to use a
+    store, and a store that is not thread-safe is a finding, not a misuse.
+    ``close()`` is called once per distinct handle, if the store has it.
+
+    The factory is imported at construction and every failure to import, call
+    or use it raises :class:`~gossip_model.sim.backends.BackendSetupError`
+    (cause and fix; ``gossip-sim stress`` exits 3).
+    """
+
+    def __init__(self, name: str, interface: str = LEDGER) -> None:
+        from gossip_model.sim.backends import load_factory
+
+        self.interface = check_interface(interface)
+        self.name = name
+        self._factory = load_factory(name)
+
+    def _make(self) -> Any:
+        from gossip_model.sim.backends import BackendSetupError
+
+        call = self.name[len("py:") :].replace(":", ".") + "()"
+        kind = "done ledger" if self.interface == LEDGER else "findings sink"
+        try:
+            store = self._factory()
+        except Exception as error:
+            raise BackendSetupError(
+                self.name,
+                f"calling {call} raised {type(error).__name__}: {_one_line(error)}",
+                f"fix the factory (it is called once per execution with no arguments and "
+                f"returns a fresh, empty {kind})",
+            ) from error
+        missing = [m for m in REQUIRED[self.interface] if not callable(getattr(store, m, None))]
+        if missing:
+            _close_all([store])
+            flag = "" if self.interface == SINK else " (or pass --sink for a findings sink)"
+            raise BackendSetupError(
+                self.name,
+                f"{call} returned a {type(store).__name__}, which lacks {', '.join(missing)}",
+                f"return a {kind} with the protocol's operations{flag}",
+            )
+        return store
+
+    def probe(self) -> object:
+        """One store from the factory, checked and closed again: to learn its operations."""
+        store = self._make()
+        _close_all([store])
+        return store
+
+    def open(self, clients: int, pause: Pause) -> list[Any]:
+        store = self._make()
+        clone = getattr(store, "clone", None)
+        if callable(clone):
+            return [store, *(clone() for _ in range(clients - 1))]
+        return [store] * clients
+
+    def close(self, handles: Sequence[Any]) -> None:
+        distinct = {id(handle): handle for handle in handles}
+        _close_all(list(distinct.values()))
+
+
 __all__ = [
     "LEDGER",
     "SINK",
@@ -127,6 +206,8 @@ __all__ = [
     "InMemoryTarget",
     "Pause",
     "PostgresTarget",
+    "PyFactoryTarget",
+    "REQUIRED",
     "SqliteTarget",
     "Target",
     "check_interface",
