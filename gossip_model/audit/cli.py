@@ -14,10 +14,8 @@ import sqlite3
 import sys
 from typing import IO, Any
 
-import psycopg
-
 from gossip_model.audit.progress import Progress
-from gossip_model.audit.reader import AuditSetupError, open_reader, primary_message
+from gossip_model.audit.reader import AuditSetupError, driver_errors, open_reader, primary_message
 from gossip_model.audit.report import DEFAULT_EXAMPLES, AuditReport
 from gossip_model.audit.runner import run_audit
 
@@ -59,6 +57,10 @@ def _display_target(target: str) -> str:
     if engine != "postgres":
         return target
     try:
+        import psycopg
+    except ImportError:  # the reader reports the missing driver; hide the whole DSN here
+        return "postgres:<DSN>"
+    try:
         params = psycopg.conninfo.conninfo_to_dict(rest)
     except psycopg.Error:
         return "postgres:<unparsable DSN>"
@@ -80,9 +82,12 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     except AuditSetupError as exc:
         err.write(f"audit: {exc}\n")
         return EXIT_SETUP
-    except (psycopg.Error, sqlite3.Error, OSError) as exc:
+    except Exception as exc:
+        # psycopg's errors are known only once the reader has imported the driver.
+        if not isinstance(exc, (*driver_errors(), OSError)):
+            raise
         # The primary message only: a DETAIL line may quote stored values (DBE-2).
-        cause = primary_message(exc) if isinstance(exc, psycopg.Error) else str(exc)
+        cause = str(exc) if isinstance(exc, sqlite3.Error | OSError) else primary_message(exc)
         err.write(
             f"audit: the database failed while reading: {cause} "
             "(check the role's SELECT rights; nothing was written)\n"

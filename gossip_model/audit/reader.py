@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
-
-import psycopg
 
 #: Rows per round trip of a server-side cursor (and per ``fetchmany`` on SQLite).
 BATCH_ROWS = 5_000
@@ -54,6 +53,7 @@ class PostgresReader:
     def __init__(self, conninfo: str, *, batch_rows: int = BATCH_ROWS) -> None:
         self.batch_rows = batch_rows
         self._names = itertools.count(1)
+        psycopg = _driver()
         try:
             conn = psycopg.connect(conninfo, connect_timeout=10)
         except psycopg.Error as err:
@@ -156,8 +156,28 @@ KNOWN_TABLES = (
 )
 
 
-def primary_message(err: psycopg.Error) -> str:
-    primary = err.diag.message_primary
+def _driver() -> Any:
+    """psycopg, imported only for a PostgreSQL target (the CLI runs without the extra)."""
+    try:
+        import psycopg
+    except ImportError as err:
+        raise AuditSetupError(
+            "the PostgreSQL driver is not installed (psycopg): "
+            "install the postgres extra: pip install 'gossip-model[postgres]'"
+        ) from err
+    return psycopg
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """The database errors a read can raise: sqlite3's, and psycopg's once it is loaded."""
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
+
+
+def primary_message(err: Exception) -> str:
+    """The driver error's primary message (never its DETAIL line, which may quote values)."""
+    diag = getattr(err, "diag", None)
+    primary = diag.message_primary if diag is not None else None
     if primary:
         return str(primary)
     lines = str(err).strip().splitlines()
