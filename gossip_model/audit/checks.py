@@ -23,12 +23,13 @@ from gossip_model.audit import rules
 from gossip_model.audit.report import AuditReport
 from gossip_model.db.encoding import I31_MAX, I63_MAX, SPAN_END_MAX
 from gossip_model.identity import FINDING_ID_V1, OBSERVATION_ID_V1, OCCURRENCE_ID_V1
+from gossip_model.persistence import DoneLedgerStatus
 from gossip_model.persistence.done_ledger import DoneLedgerErrorCode
 from gossip_model.persistence.location import Location
 
 Row = Sequence[Any]
 I64_MIN = -(2**63)
-RANKS = frozenset({1, 2, 3, 10, 11})
+RANKS = frozenset(status.rank for status in DoneLedgerStatus.ALL)
 FAILURE_RANKS = frozenset({1, 2, 3})
 SCANNED_CLEAN = 10
 SCANNED_WITH_FINDINGS = 11
@@ -378,9 +379,10 @@ RELATION_SCANS: tuple[tuple[frozenset[str], str, RowCheck], ...] = (
         frozenset({"done_ledger_entries", "observations"}),
         "SELECT d.tenant_id, d.policy_hash, d.ovid_hash, EXISTS (SELECT 1 FROM observations x "
         "WHERE x.tenant_id = d.tenant_id AND x.ovid_hash = d.ovid_hash) "
-        "FROM done_ledger_entries d WHERE d.status = 11 AND NOT EXISTS (SELECT 1 FROM "
-        "observations o WHERE o.tenant_id = d.tenant_id AND o.policy_hash = d.policy_hash "
-        "AND o.ovid_hash = d.ovid_hash)",
+        "FROM done_ledger_entries d "
+        f"WHERE d.status = {DoneLedgerStatus.SCANNED_WITH_FINDINGS.rank} "
+        "AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.tenant_id = d.tenant_id "
+        "AND o.policy_hash = d.policy_hash AND o.ovid_hash = d.ovid_hash)",
         _relation(rules.DL_LISTING, ("tenant_id", "policy_hash", "ovid_hash", "elsewhere")),
     ),
 )
