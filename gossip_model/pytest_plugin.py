@@ -13,7 +13,8 @@ Installed with the package, it adds:
   conformance, the state machine(s), a differential run against the
   in-memory reference and a short stormy simulation sweep, each an ordinary
   pytest item (``-n auto``, ``-k``, ``-x``, ``--hypothesis-seed`` work);
-* Hypothesis profiles ``gossip-dev`` (quick) and ``gossip-thorough`` (long),
+* Hypothesis profiles ``gossip-dev`` (quick), ``gossip-thorough`` (long) and
+  ``gossip-replay`` (only the examples of the database, nothing generated),
   named so they cannot clash with a project's own profiles;
 * assertion rewriting for the machines' modules, so a failing check shows
   the compared values;
@@ -62,7 +63,7 @@ Factory = Callable[[], Any]
 
 def _register_profiles() -> None:
     try:
-        from hypothesis import HealthCheck, settings
+        from hypothesis import HealthCheck, Phase, settings
     except ImportError:  # pragma: no cover - hypothesis is a dependency of the battery
         return
     quiet = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
@@ -71,6 +72,14 @@ def _register_profiles() -> None:
     )
     settings.register_profile(
         "gossip-thorough", max_examples=1000, deadline=None, suppress_health_check=quiet
+    )
+    # Replays what the example database holds and generates nothing: a failure it
+    # shows came from the database (a fuzz campaign's or CI's), not from this run.
+    settings.register_profile(
+        "gossip-replay",
+        phases=[Phase.explicit, Phase.reuse, Phase.shrink],
+        deadline=None,
+        suppress_health_check=quiet,
     )
 
 

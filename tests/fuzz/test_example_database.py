@@ -1,8 +1,8 @@
 """The shared example database (issue 11 item 5): ``GOSSIP_HYPOTHESIS_DB`` and its read-only layer.
 
 A failure saved by one run (a fuzz worker, CI) replays in a later plain
-``pytest`` run that points at the same directory. The replay runs use a
-profile with only the ``explicit`` and ``reuse`` phases, so a failure there
+``pytest`` run that points at the same directory. The replay runs use the
+plugin's ``gossip-replay`` profile, which generates nothing, so a failure there
 can only come from the database; an empty database is the control (it passes).
 Each run is a small pytest subprocess in a temporary directory, on a planted
 ledger that rejects ``started_at == finished_at`` (DL-21); the failing run
@@ -59,7 +59,6 @@ from hypothesis import Phase, settings
 
 # No explain phase: it only slows the run down.
 settings.register_profile("find", phases=[p for p in Phase if p is not Phase.explain])
-settings.register_profile("replay", phases=[Phase.explicit, Phase.reuse])
 """
 #: The minimal example, as pytest prints it inside the traceback ("E" margins).
 FALSIFYING = re.compile(
@@ -85,7 +84,7 @@ def run_pytest(
     project: Path, env: dict[str, str], profile: str = "find"
 ) -> subprocess.CompletedProcess[str]:
     """``pytest test_planted.py`` in ``project`` with ``env`` added to a clean environment
-    (no CI, no coverage or database variables) and the ``find`` or ``replay`` profile."""
+    (no CI, no coverage or database variables) and the ``find`` or ``gossip-replay`` profile."""
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -131,11 +130,11 @@ def test_a_ci_failure_replays_from_the_directory_alone(project: Path, ci_artifac
     the same minimal example; the same run on an empty database passes."""
     shared = project / "downloaded"
     shutil.copytree(ci_artifact, shared)
-    replay = run_pytest(project, {DATABASE_ENV: str(shared)}, profile="replay")
+    replay = run_pytest(project, {DATABASE_ENV: str(shared)}, profile="gossip-replay")
     assert replay.returncode == 1, replay.stdout + replay.stderr
     assert FALSIFYING.search(replay.stdout)
 
-    control = run_pytest(project, {DATABASE_ENV: str(project / "empty")}, profile="replay")
+    control = run_pytest(project, {DATABASE_ENV: str(project / "empty")}, profile="gossip-replay")
     assert control.returncode == 0, control.stdout + control.stderr
 
 
@@ -150,7 +149,7 @@ def test_a_read_only_artifact_replays_and_stays_unchanged(
     before = saved_files(artifact)
     laptop = project / "laptop-db"
     env = {DATABASE_ENV: str(laptop), READONLY_DATABASE_ENV: str(artifact)}
-    replay = run_pytest(project, env, profile="replay")
+    replay = run_pytest(project, env, profile="gossip-replay")
     assert replay.returncode == 1, replay.stdout + replay.stderr
     assert FALSIFYING.search(replay.stdout)
     assert saved_files(laptop)
@@ -159,7 +158,7 @@ def test_a_read_only_artifact_replays_and_stays_unchanged(
     # examples from the databases it may write to.
     fixed = PLANTED_TEST.replace('"rejects_equal_timestamps"', '"apply_streams_records"')
     (project / "test_planted.py").write_text(fixed, encoding="utf-8")
-    passing = run_pytest(project, env, profile="replay")
+    passing = run_pytest(project, env, profile="gossip-replay")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert saved_files(artifact) == before
 
