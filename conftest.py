@@ -14,6 +14,17 @@ and never load a default over the built-in choice. Pick one with
   HYP-12 figure). Hypothesis keeps a tree of every choice sequence it tried,
   so memory grows with the example count: issue 11 measured one process past
   1.5 GB at 2,000 examples.
+
+Example database (issue 11 item 5): the pytest plugin
+(:func:`gossip_model.pytest_plugin.configure_example_database`, loaded in
+every run) gives the active profile, whichever it is, the database that
+``GOSSIP_HYPOTHESIS_DB=DIR`` names (shared by pytest, xdist and HypoFuzz
+workers) plus the read-only layers of ``GOSSIP_HYPOTHESIS_DB_READONLY``; an
+explicit database also wins in CI, where it turns the ``ci`` profile's
+``derandomize`` off. Unset, Hypothesis's default applies (``.hypothesis/``
+locally, none in CI). ``--hypothesis-profile=gossip-replay`` replays the
+database only. Nothing is configured here, so the battery a user runs gets
+the same behaviour.
 """
 
 from __future__ import annotations

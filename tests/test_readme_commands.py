@@ -19,6 +19,15 @@ command is long:
 * ``bash -c '. .ci/postgres.sh; ...'``: the inner command runs (made small)
   when ``GOSSIP_POSTGRES_TEST_URL`` is set, as in CI; skipped otherwise
   (starting a cluster here would install PostgreSQL).
+* ``GOSSIP_HYPOTHESIS_DB...=DIR python -m pytest ...``: the variables point
+  into a temporary directory (a read-only one is created empty, standing for
+  a downloaded CI artifact); a ``--pyargs`` run runs as shown, a ``tests``
+  path as in the ``python -m pytest`` recipe;
+* ``hypothesis fuzz ...``: skipped without hypofuzz (the ``fuzz`` extra, not
+  in ``test``); with it, the options are parsed by HypoFuzz's command line and
+  the pytest arguments after ``--`` must collect the machines the options
+  select (``mybackend:make_ledger`` as above). The campaign itself runs
+  until stopped: ``tests/fuzz/test_campaign.py`` runs one to its end (slow).
 
 A new command in the docs without a recipe fails
 :func:`test_every_shown_command_has_a_recipe`: add one here.
@@ -33,7 +42,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -105,6 +114,7 @@ class Run:
     cwd: Path = ROOT
     expect: str = ""
     status: int = 0
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -206,12 +216,81 @@ def _postgres(command: str, tmp: Path) -> Run | str:
     return Run(["bash", "-c", script], expect="OK: no violations")
 
 
+ENV_PREFIX = re.compile(r"^((?:GOSSIP_HYPOTHESIS_DB\w*=\S+ )*)(.*)$")
+FUZZ_TARGETS = ("TestFuzzDoneLedger", "TestFuzzFindingsSink", "TestFuzzPlainLedger")
+FUZZ_COLLECT = """\
+import sys
+
+from hypofuzz.collection import collect_tests
+from hypofuzz.entrypoint import fuzz
+
+pytest_args = fuzz.make_context("fuzz", sys.argv[1:]).params["pytest_args"]
+found = collect_tests(pytest_args).fuzz_targets
+print("fuzz targets:", ", ".join(sorted(t.nodeid.split("::")[1] for t in found)))
+"""
+
+
+def _database_env(command: str, tmp: Path) -> tuple[dict[str, str], str]:
+    """The ``GOSSIP_HYPOTHESIS_DB*`` words of ``command``, pointed into ``tmp``; the rest."""
+    match = ENV_PREFIX.match(command)
+    assert match is not None
+    env = {}
+    for word in match.group(1).split():
+        name, value = word.split("=", 1)
+        env[name] = str(tmp / value)
+        if name.endswith("_READONLY"):
+            (tmp / value).mkdir(parents=True, exist_ok=True)  # the downloaded artifact
+    return env, match.group(2)
+
+
+def _pytest_with_database(command: str, tmp: Path) -> Run:
+    env, rest = _database_env(command, tmp)
+    argv = shlex.split(rest)[3:]
+    if "--pyargs" in argv:
+        # The database is empty here: gossip-replay then runs nothing and says so.
+        replay = "--hypothesis-profile=gossip-replay" in argv
+        return Run(
+            [sys.executable, "-m", "pytest", *argv, "-p", "no:cacheprovider", "-rs"],
+            expect="told to run no examples" if replay else " passed",
+            env=env,
+        )
+    return replace(_pytest(rest, tmp), env=env)
+
+
+def _fuzz(command: str, tmp: Path) -> Run | str:
+    try:
+        import hypofuzz  # noqa: F401
+    except ImportError:
+        return "skipped: hypofuzz is not installed (python -m pip install -e '.[fuzz]')"
+    env, rest = _database_env(command, tmp)
+    argv = shlex.split(rest)[2:]
+    cwd = ROOT
+    if any(arg.startswith("mybackend:") for arg in argv):
+        (tmp / "mybackend.py").write_text(MYBACKEND)
+        cwd = tmp
+    targets = FUZZ_TARGETS
+    if "--gossip-ledger" in argv and "--gossip-sink" not in argv:
+        targets = ("TestFuzzDoneLedger", "TestFuzzPlainLedger")
+    return Run(
+        [sys.executable, "-c", FUZZ_COLLECT, *argv],
+        cwd,
+        expect=f"fuzz targets: {', '.join(targets)}\n",
+        env=env,
+    )
+
+
 RECIPES = [
     Recipe("simulation", re.compile(r"^(python -m gossip_model\.sim|gossip-sim)\b"), _gossip_sim),
     Recipe("pytest", re.compile(r"^python -m pytest\b"), _pytest),
     Recipe("pip", re.compile(r"^python -m pip install\b"), _pip_install),
     Recipe("postgres", re.compile(r"^bash -c '\. \.ci/postgres\.sh; python "), _postgres),
     Recipe("python", re.compile(r"^python (-c |benchmarks/\S+\.py\b)"), _python),
+    Recipe(
+        "pytest with a database",
+        re.compile(r"^(GOSSIP_HYPOTHESIS_DB\w*=\S+ )+python -m pytest\b"),
+        _pytest_with_database,
+    ),
+    Recipe("fuzz", re.compile(r"^(GOSSIP_HYPOTHESIS_DB\w*=\S+ )*hypothesis fuzz\b"), _fuzz),
 ]
 COMMANDS = shown_commands()
 
@@ -249,7 +328,7 @@ def test_shown_command_works(document: str, command: str, tmp_path: Path) -> Non
     result = subprocess.run(
         plan.argv,
         cwd=plan.cwd,
-        env=_clean_env(),
+        env={**_clean_env(), **plan.env},
         capture_output=True,
         text=True,
         check=False,

@@ -3,7 +3,8 @@
 A failure saved by one run (a fuzz worker, CI) replays in a later plain
 ``pytest`` run that points at the same directory. The replay runs use the
 plugin's ``gossip-replay`` profile, which generates nothing, so a failure there
-can only come from the database; an empty database is the control (it passes).
+can only come from the database; an empty database is the control (nothing
+runs: the test is skipped).
 Each run is a small pytest subprocess in a temporary directory, on a planted
 ledger that rejects ``started_at == finished_at`` (DL-21); the failing run
 is made once, with ``CI=true`` as in CI, and copied for each test.
@@ -16,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +63,7 @@ from hypothesis import Phase, settings
 settings.register_profile("find", phases=[p for p in Phase if p is not Phase.explain])
 """
 #: The minimal example, as pytest prints it inside the traceback ("E" margins).
+ROOT = Path(__file__).resolve().parents[2]
 FALSIFYING = re.compile(
     r"Falsifying example: test_planted_ledger_commits_every_ordered_record\([\sE]*gap=0,[\sE]*\)"
 )
@@ -127,7 +130,7 @@ def ci_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_a_ci_failure_replays_from_the_directory_alone(project: Path, ci_artifact: Path) -> None:
     """A laptop run pointed at (a copy of) the CI directory, which may not generate, fails on
-    the same minimal example; the same run on an empty database passes."""
+    the same minimal example; the same run on an empty database runs nothing."""
     shared = project / "downloaded"
     shutil.copytree(ci_artifact, shared)
     replay = run_pytest(project, {DATABASE_ENV: str(shared)}, profile="gossip-replay")
@@ -136,6 +139,7 @@ def test_a_ci_failure_replays_from_the_directory_alone(project: Path, ci_artifac
 
     control = run_pytest(project, {DATABASE_ENV: str(project / "empty")}, profile="gossip-replay")
     assert control.returncode == 0, control.stdout + control.stderr
+    assert "1 skipped" in control.stdout  # Hypothesis: "told to run no examples"
 
 
 def test_a_read_only_artifact_replays_and_stays_unchanged(
@@ -240,3 +244,13 @@ def test_bad_paths_are_usage_errors_naming_the_variable(tmp_path: Path) -> None:
         pytest.UsageError, match=rf"^{READONLY_DATABASE_ENV}: .*missing.* is not a directory"
     ):
         example_database_from_env({DATABASE_ENV: str(tmp_path), READONLY_DATABASE_ENV: missing})
+
+
+def test_the_fuzz_extra_is_optional() -> None:
+    """HypoFuzz comes with the ``fuzz`` extra only: CI installs ``test``, which must not need
+    it (the database above works without it)."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    assert any(r.startswith("hypofuzz>=") for r in extras["fuzz"])
+    assert not any("hypofuzz" in r or "fuzz]" in r for r in extras["test"] + extras["dev"])
