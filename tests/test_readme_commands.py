@@ -370,6 +370,21 @@ def test_recipes_shrink_and_keep_the_shown_options(tmp_path: Path) -> None:
         _pip_install("python -m pip install -e '.[nope]'", tmp_path)
 
 
+def test_database_variables_point_into_the_temporary_directory(tmp_path: Path) -> None:
+    """A shown ``GOSSIP_HYPOTHESIS_DB*`` never writes into the repository; a read-only
+    directory (a downloaded artifact) exists, empty, as the plugin requires."""
+    env, rest = _database_env(
+        "GOSSIP_HYPOTHESIS_DB=a GOSSIP_HYPOTHESIS_DB_READONLY=b python -m pytest x", tmp_path
+    )
+    assert env == {
+        "GOSSIP_HYPOTHESIS_DB": str(tmp_path / "a"),
+        "GOSSIP_HYPOTHESIS_DB_READONLY": str(tmp_path / "b"),
+    }
+    assert rest == "python -m pytest x"
+    assert (tmp_path / "b").is_dir()
+    assert not (tmp_path / "a").exists()
+
+
 def test_a_broken_command_fails(tmp_path: Path) -> None:
     """The recipe runner is not vacuous: an unknown Hypothesis profile exits non-zero."""
     plan = _pytest("python -m pytest --hypothesis-profile=no-such-profile", tmp_path)
