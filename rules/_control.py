@@ -126,6 +126,8 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
         self.handle_of: dict[int, HandleLike] = {}
         self.depth: set[str] = set()
         self.commit_failures = 0
+        self.store_calls = 0
+        self._checked_at: dict[str, int] = {}
         self.store: StoreControls = self.build_store()
 
     # -- domain hooks -------------------------------------------------------------
@@ -168,6 +170,24 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     # -- the model first, then the store -----------------------------------------
 
+    def _touch(self) -> None:
+        """Count a call that may change the store's state (a submit, a wait, a release,
+        a control counter); reads and builders never call this."""
+        self.store_calls += 1
+
+    def _store_touched_since(self, check: str) -> bool:
+        """True when the store was called by :meth:`_touch` paths since ``check`` last
+        ran (always true the first time), and remember this call count.
+
+        Issue 11 item 3: a per-step invariant re-reads the store only after a step
+        that could change it, so its cost follows what changed, not the steps that
+        only read or build. A store whose state moved on a read is still caught at
+        the next write step and by the teardown convergence checks (DLM-9, FSM-10)."""
+        if self._checked_at.get(check) == self.store_calls:
+            return False
+        self._checked_at[check] = self.store_calls
+        return True
+
     def _label(self, label: str) -> None:
         """``event(label)`` for the statistics, and the optional recorder (DLM-10)."""
         event(label)
@@ -207,6 +227,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     def _submit(self, payload: P) -> SubmittedWrite[P] | None:
         """LED-3 / FS-1: predict, submit, compare the op id; None when nothing was accepted."""
+        self._touch()
         rejected = self.presubmit_error(payload)
         if rejected is not None:
             expect_raises("submit pre-submit check", rejected, lambda: self.send(payload))
@@ -233,6 +254,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     def _collect(self, op_id: int) -> None:
         """``wait(timeout=0)`` on ``op_id``, compared with the model (LED-9, DLM-7.4, FSM-8.5)."""
+        self._touch()
         handle = self.handle_of[op_id]
         state, predicted = self.model.wait(op_id)
         if state is WaitState.PENDING:
@@ -247,6 +269,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
             )
 
     def _release_next(self, order: CompletionOrder) -> None:
+        self._touch()
         newest = order is CompletionOrder.NEWEST_FIRST
         self.before_release(newest)
         app = self.model.release_next(newest)
@@ -260,6 +283,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
             self._check_unchanged(before, app.op_id)
 
     def _release_specific(self, op_id: int) -> None:
+        self._touch()
         app = self.model.release_specific(op_id)
         before = self._predict_then_read_if_failing(app, released=True)
         answered = self.store.release_specific(PendingWriteId(op_id))
@@ -271,6 +295,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     def _release_all(self, order: CompletionOrder) -> None:
         """LED-7: every pending op, applied in queue order or reversed."""
+        self._touch()
         newest = order is CompletionOrder.NEWEST_FIRST
         self.before_release(newest)
         apps = self.model.release_all(newest)
@@ -402,6 +427,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
         }[control]
         missing = n - getattr(self.model, counter)
         if missing > 0:
+            self._touch()
             getattr(self.model, control)(missing)
             agree(f"{control} returns None", None, getattr(self.store, control)(missing))
             self._label("FaultConfigured")
@@ -417,6 +443,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
     @guarded
     def set_auto_complete(self, flag: bool) -> None:
         """LED-2: affects only later submissions (ST-4)."""
+        self._touch()
         self.model.set_auto_complete(flag)
         agree("set_auto_complete returns None", None, self.store.set_auto_complete(flag))
         self._label("FaultConfigured")
@@ -426,7 +453,10 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
     @invariant()
     @guarded
     def pending_matches_model(self) -> None:
-        """LED-8: ``pending_ids()`` is the model's queue; ``pending_count()`` its length."""
+        """LED-8: ``pending_ids()`` is the model's queue; ``pending_count()`` its length
+        (re-read after a step that called the store, see :meth:`_store_touched_since`)."""
+        if not self._store_touched_since("pending_matches_model"):
+            return
         predicted = [PendingWriteId(i) for i in self.model.queue]
         agree("pending_ids()", predicted, self.store.pending_ids())
         agree("pending_count()", len(predicted), self.store.pending_count())

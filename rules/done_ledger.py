@@ -334,7 +334,10 @@ class DoneLedgerContract(ControlMachine[Batch]):
     @invariant()
     @guarded
     def durable_matches_oracle(self) -> None:
-        """I3, I5, I6, I7 at every step; no pending write is visible."""
+        """I3, I5, I6, I7 at every step that called the store (see
+        ``ControlMachine._store_touched_since``); no pending write is visible."""
+        if not self._store_touched_since("durable_matches_oracle"):
+            return
         agree("snapshot() vs model", self._model_snapshot(), self.ledger.snapshot())
 
     @invariant()

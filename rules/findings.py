@@ -585,7 +585,10 @@ class FindingsContract(ControlMachine[Batch]):
     @invariant()
     @guarded
     def durable_matches_model(self) -> None:
-        """FSM-8.1: three snapshots and ``durable_counts()`` equal the model."""
+        """FSM-8.1: three snapshots and ``durable_counts()`` equal the model, at every step
+        that called the store (see ``ControlMachine._store_touched_since``)."""
+        if not self._store_touched_since("durable_matches_model"):
+            return
         self._agree_snapshots("durable_matches_model")
 
     @invariant()
