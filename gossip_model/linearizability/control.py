@@ -47,6 +47,13 @@ concurrent model of the pending queue):
   whole store (``snapshot()`` / ``findings_snapshot()`` when the store has
   it, else ``list_done_hashes`` of the hot scope), recorded and checked like
   any read, so a write acknowledged but never applied cannot go unseen.
+* A client keeps at most :data:`MAX_OPEN` writes open (a choice, to bound the
+  concurrency the checker must search: every open write overlaps every later
+  operation, and the search is exponential in how many overlap). A ``submit``
+  with ``MAX_OPEN`` writes open first releases the oldest of them itself
+  (``release_specific`` of its id on its own queue, logged like any control
+  call) and collects it; a write another client already released is simply
+  collected.
 * Waits always have a timeout: ``0`` under the seeded scheduler (a blocking
   wait would hold the baton), :data:`THREAD_WAIT_TIMEOUT` on real threads.
 
@@ -74,6 +81,9 @@ from gossip_model.persistence.errors import PersistenceInputError
 
 #: Seconds a ``wait_handle`` blocks on real threads before the write stays open.
 THREAD_WAIT_TIMEOUT = 0.02
+
+#: Writes one client keeps open at most before a ``submit`` collects the oldest.
+MAX_OPEN = 2
 
 #: The control surface delayed mode needs (API.md "Controls (both stores)").
 CONTROL_METHODS = (
@@ -186,8 +196,10 @@ class ClientContext:
         log: ControlLog,
         pause: Callable[[], None],
         wait_timeout: float,
+        own_queue: Any = None,
     ) -> None:
         self.client = client
+        self.own_queue = own_queue
         self.store = store
         self.queues = list(queues)
         self.log = log
@@ -197,6 +209,27 @@ class ClientContext:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.store, name)
+
+    def make_room(self) -> None:
+        """Before a submission: collect the oldest write while :data:`MAX_OPEN` are open."""
+        while len(self.handles) >= MAX_OPEN and self.own_queue is not None:
+            handle = self.handles.pop(0)
+            op_id = handle.op_id
+            own = self.own_queue
+            self.pause()
+            self.log.call(
+                self.client,
+                f"release_specific({op_id!r}) [own write, MAX_OPEN]",
+                partial(own.release_specific, op_id),
+            )
+            self.pause()
+            try:
+                handle.wait(self.wait_timeout)
+            except TimeoutError:
+                self.handles.append(handle)  # not ours to finish (a broken release): go on
+                return
+            except (InMemoryPersistenceError, PersistenceInputError):
+                continue  # a contract outcome, recorded in the history by the handle
 
     def control(self, queue: int, call: str, action: Callable[[Any], object]) -> object:
         """Run a control ``action`` on queue ``queue`` (modulo the queue count), logged."""
@@ -217,6 +250,7 @@ class Upsert:
 
     def run(self, ctx: ClientContext) -> None:
         batch = [done_record(*spec) for spec in self.records]
+        ctx.make_room()
         ctx.handles.append(ctx.store.batch_upsert(batch))
 
     def __str__(self) -> str:
@@ -235,6 +269,7 @@ class UpsertFindings:
 
     def run(self, ctx: ClientContext) -> None:
         batch = finding_batch(self.tenant, self.slot, self.variant, self.depth, self.seen_at)
+        ctx.make_room()
         ctx.handles.append(ctx.store.upsert_batch(batch))
 
     def __str__(self) -> str:
@@ -410,6 +445,7 @@ def final_read(ctx: ClientContext, findings: bool) -> None:
 __all__ = [
     "COUNTERS",
     "CONTROL_METHODS",
+    "MAX_OPEN",
     "THREAD_WAIT_TIMEOUT",
     "Arm",
     "ClientContext",

@@ -130,7 +130,9 @@ def execute(
                 raise ControlsMissing(queues[0], missing)
             timeout = 0.0 if scheduler is not None else THREAD_WAIT_TIMEOUT
             clients = [
-                ClientContext(i, client, [q.clone() for q in queues], log, pause, timeout)
+                ClientContext(
+                    i, client, [q.clone() for q in queues], log, pause, timeout, stores[i]
+                )
                 for i, client in enumerate(clients)
             ]
         _body(program.prefix, clients[0], errors)()
