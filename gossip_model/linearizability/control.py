@@ -168,14 +168,6 @@ class ControlLog:
         with self._lock:
             self.events.append(event)
 
-    def render(self, limit: int | None = None) -> str:
-        events = sorted(self.events, key=lambda e: e.invoke)
-        shown = events if limit is None else events[:limit]
-        lines = [e.describe() for e in shown]
-        if limit is not None and len(events) > limit:
-            lines.append(f"... {len(events) - limit} more control operations")
-        return "\n".join(lines)
-
 
 class ClientContext:
     """What a command runs against in delayed mode: one client's view.

@@ -51,7 +51,6 @@ from gossip_model.identity import (
 from gossip_model.inmemory.errors import (
     BatchValidation,
     FindingConflict,
-    InMemoryPersistenceError,
     MissingFinding,
     MissingOccurrence,
     ObservationConflict,
@@ -255,12 +254,11 @@ class SplitReleaseAllCore(InMemoryStoreCore[Any, Any, Any]):
             self.cond.notify_all()
         return len(seen)
 
-    def _scratch_apply(self, payload: object) -> tuple[object, InMemoryPersistenceError | None]:
+    def _scratch_apply(self, payload: object) -> tuple[object, BatchValidation | None]:
+        # Fresh counters: no commit fault can fire, so only validation can fail (DL-3).
         scratch = self.backend.new_durable()
         try:
             return self.backend.apply(scratch, FaultCounters(self.kind), payload), None
-        except InMemoryPersistenceError as error:
-            return None, error
         except PersistenceInputError as source:
             return None, BatchValidation(source)
 

@@ -18,22 +18,38 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
-from gossip_model.inmemory import CompletionOrder, InMemoryDoneLedger
-from gossip_model.linearizability import DONE_LEDGER, check
+from gossip_model.inmemory import BatchValidation, CompletionOrder, InMemoryDoneLedger
+from gossip_model.linearizability import DONE_LEDGER, HistoryBuilder, check
 from gossip_model.linearizability.control import (
+    MAX_OPEN,
     Arm,
     ClientContext,
+    ControlLog,
     ControlsMissing,
     ReleaseAll,
     ReleaseNext,
     ReleasePending,
     SetAutoComplete,
     Upsert,
+    UpsertFindings,
     WaitHandle,
+    drain,
+    final_read,
     missing_controls,
 )
-from gossip_model.linearizability.planted import PLANTED_DELAYED, PlantedTarget
-from gossip_model.linearizability.programs import GetRecord, ParallelProgram, Read
+from gossip_model.linearizability.generate import random_program
+from gossip_model.linearizability.planted import (
+    PLANTED_DELAYED,
+    PlantedTarget,
+    split_release_ledger,
+)
+from gossip_model.linearizability.programs import (
+    GetRecord,
+    ParallelProgram,
+    Read,
+    Submit,
+    Write,
+)
 from gossip_model.linearizability.runner import execute, run_and_check
 from gossip_model.linearizability.targets import InMemoryTarget, SqliteTarget, Target
 from tests.linearizability.strategies import (
@@ -41,6 +57,7 @@ from tests.linearizability.strategies import (
     delayed_ledger_commands,
     programs,
 )
+from tests.sim.records import rec
 
 FAST = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -300,3 +317,144 @@ def test_arm_rejects_an_unknown_counter_and_the_context_reads_through() -> None:
     assert ctx.snapshot() == []
     WaitHandle().run(ctx)  # nothing open: a no-op
     assert ctx.handles == []
+
+
+def test_every_control_command_prints_under_its_rule_name() -> None:
+    """The printed program uses the machines' rule names (rules/_control.py)."""
+    shown = [
+        str(c)
+        for c in (
+            Upsert(((0, 3, 5, 1),)),
+            UpsertFindings(1, 0, 1, 3, 2),
+            WaitHandle(),
+            ReleaseNext(False, 1),
+            ReleasePending(2, 0),
+            ReleaseAll(True, 3),
+            Arm("fail_next_commits", 2, 1),
+            SetAutoComplete(False, 2),
+        )
+    ]
+    assert shown == [
+        "submit(slot0:st3:b5:r1)",
+        "submit(t1, slot0, variant1, depth3, seen2)",
+        "wait_handle()",
+        "release_next(oldest_first, q1)",
+        "release_pending(#2, q0)",
+        "release_all(newest_first, q3)",
+        "arm(fail_next_commits, 2, q1)",
+        "set_auto_complete(False, q2)",
+    ]
+
+
+def test_a_client_keeps_at_most_max_open_writes_and_collects_failed_ones() -> None:
+    """MAX_OPEN (control.py): the third submission releases and collects the first itself;
+    the armed commit fault makes that first write fail without effect (ST-9)."""
+    assert MAX_OPEN == 2
+    program = ParallelProgram(
+        (),
+        (
+            (
+                Arm("fail_next_commits", 1),
+                Upsert(((0, 3, 5, 1),)),
+                Upsert(((1, 3, 5, 1),)),
+                Upsert(((2, 3, 5, 1),)),
+                Read((0, 1, 2)),
+            ),
+        ),
+    )
+    execution = execute(program, InMemoryTarget("done_ledger"), seed=0, delayed=True)
+    calls = [e.describe() for e in execution.controls]
+    own = "release_specific(PendingWriteId(1)) [own write, MAX_OPEN] -> True"
+    assert any(own in c for c in calls)
+    writes = [op for op in execution.history if op.kind == "batch_upsert"]
+    first = min(writes, key=lambda o: o.invoke)
+    assert "InjectedCommitFailure" in str(first.outcome)
+    assert execution.errors == ()
+    assert check(execution.history, DONE_LEDGER).ok
+
+
+class _StuckLedger(InMemoryDoneLedger):
+    """Releases that release nothing: a client's own ``release_specific`` cannot make room."""
+
+    __slots__ = ()
+
+    def release_specific(self, op_id: Any) -> bool:
+        return False
+
+    def release_all(self, order: CompletionOrder) -> int:
+        return 0
+
+
+class _StuckTarget(_LosingTarget):
+    def open(self, clients: int, pause: Any) -> list[Any]:
+        first = _StuckLedger()
+        return [first, *(first.clone() for _ in range(clients - 1))]
+
+
+def test_a_write_that_cannot_be_released_stays_open_and_is_reported() -> None:
+    program = ParallelProgram((), ((Upsert(((0, 3, 5, 1),)),) * 3,))
+    execution = execute(program, _StuckTarget(), seed=0, delayed=True)
+    assert len(execution.errors) == 3
+    assert all("a release lost it" in e for e in execution.errors)
+    assert all(op.is_maybe for op in execution.history if op.kind == "batch_upsert")
+
+
+def test_control_log_records_a_raising_control_call() -> None:
+    log = ControlLog(HistoryBuilder())
+
+    def refuse() -> object:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"):
+        log.call(2, "release_all(oldest_first) on q0", refuse)
+    (event,) = log.events
+    expected = "[t1..t2] client 2 release_all(oldest_first) on q0 -> raised ValueError"
+    assert event.describe() == expected
+
+
+class _ExplodingHandle:
+    op_id = 1
+
+    def wait(self, timeout: float | None = None) -> object:
+        raise RuntimeError("connection reset")
+
+
+class _Reads:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def list_done_hashes(self, tenant: object, policy: object) -> list[object]:
+        self.calls.append("list_done_hashes")
+        return []
+
+
+def test_drain_reports_unexpected_errors_and_final_read_uses_what_the_store_has() -> None:
+    log = ControlLog(HistoryBuilder())
+    reads = _Reads()
+    ctx = ClientContext(1, reads, [], log, lambda: None, 0.0)
+    ctx.handles.append(_ExplodingHandle())  # type: ignore[arg-type]
+    assert drain([ctx], [], log) == ["client 1: drain wait: RuntimeError: connection reset"]
+    assert ctx.handles == []
+    final_read(ctx, findings=False)
+    final_read(ctx, findings=True)  # no findings_snapshot: nothing to read
+    assert reads.calls == ["list_done_hashes"]
+
+
+def test_planted_scratch_apply_reports_validation_errors_without_touching_state() -> None:
+    ledger = split_release_ledger(lambda: None)
+    core = ledger._core
+    receipt, error = core._scratch_apply((rec(2, started=9, finished=1),))
+    assert receipt is None
+    assert isinstance(error, BatchValidation)
+    assert ledger.snapshot() == []
+
+
+def test_delayed_programs_for_a_sink_without_reads_draw_no_blocking_submit() -> None:
+    """generate.delayed_command: a read is redrawn, never an auto-complete ``Submit``."""
+    program = random_program(
+        3, clients=3, ops=40, keys=2, findings=True, capabilities=(), delayed=True
+    )
+    commands = [c for client in program.clients for c in client]
+    assert not any(isinstance(c, Submit | Write) for c in commands)
+    assert any(isinstance(c, UpsertFindings) for c in commands)
+    assert any(isinstance(c, WaitHandle) for c in commands)
