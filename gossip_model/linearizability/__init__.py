@@ -7,7 +7,12 @@
   specifications (``DONE_LEDGER``, ``FINDINGS``), partitioned per key / tenant;
 * :mod:`~gossip_model.linearizability.wgl` and
   :mod:`~gossip_model.linearizability.checker`: Wing-Gong-Lowe search and
-  ``check(history, model) -> LinearizabilityResult`` (``.ok``, ``.explanation``).
+  ``check(history, model) -> LinearizabilityResult`` (``.ok``, ``.explanation``);
+* :mod:`~gossip_model.linearizability.programs` and
+  :mod:`~gossip_model.linearizability.control`: parallel programs, in
+  auto-complete mode and in delayed mode (the control surface driven
+  concurrently; how the checker treats control operations);
+  :mod:`~gossip_model.linearizability.runner` runs and checks them.
 
 The package never imports ``rules/``; the stores it drives are passed in.
 """

@@ -3,7 +3,7 @@
 ::
 
     gossip-sim stress [--backend B] [--clients N] [--ops M] [--seed S] [--keys K]
-                      [--sink] [--deterministic] [--unpartitioned]
+                      [--sink] [--deterministic] [--unpartitioned] [--delayed]
 
 Runs ``N`` clients of ``M`` random operations each (program chosen by ``S``)
 on ``K`` hot keys, one store handle or connection per client, records the
@@ -19,6 +19,14 @@ user's store: :class:`~gossip_model.linearizability.targets.PyFactoryTarget`),
 and ``planted:NAME`` for the planted concurrency bugs of
 :mod:`gossip_model.linearizability.planted`. :func:`load_target` is the one
 place that turns a name into a store.
+
+``--delayed`` runs delayed mode (:mod:`gossip_model.linearizability.control`):
+auto-complete off, clients submit, wait, release (next in both orders,
+specific ids, all) and arm faults concurrently, then a final drain. It needs
+the store's control surface (the in-memory, SQLite and PostgreSQL stores,
+``planted:release-all-not-atomic``, a ``py:`` store built on
+``gossip_model.backend``); without it ``stress`` exits 3 and names what is
+missing.
 
 A ``py:`` store needs only the protocol's operations; the optional ones it
 lacks (``snapshot``, the findings reads) are left out of the program, and the
@@ -37,13 +45,19 @@ from pathlib import Path
 from typing import IO
 
 from gossip_model.linearizability.checker import check
+from gossip_model.linearizability.control import ControlsMissing
 from gossip_model.linearizability.generate import (
     ALL_CAPABILITIES,
     capabilities_of,
     left_out,
     random_program,
 )
-from gossip_model.linearizability.planted import PLANTED, PlantedTarget, planted_interface
+from gossip_model.linearizability.planted import (
+    PLANTED,
+    PLANTED_DELAYED,
+    PlantedTarget,
+    planted_interface,
+)
 from gossip_model.linearizability.runner import execute, model_for
 from gossip_model.linearizability.targets import (
     LEDGER,
@@ -80,10 +94,9 @@ def check_backend(name: str) -> str:
     """Validate a backend name without opening it (``ValueError`` names the fix)."""
     if name.startswith(_PLANTED):
         bug = name[len(_PLANTED) :]
-        if bug not in PLANTED:
-            raise ValueError(
-                f"unknown planted concurrency bug {bug!r} (known: {', '.join(PLANTED)})"
-            )
+        if bug not in PLANTED + PLANTED_DELAYED:
+            known = ", ".join(PLANTED + PLANTED_DELAYED)
+            raise ValueError(f"unknown planted concurrency bug {bug!r} (known: {known})")
         return name
     from gossip_model.sim.backends import check_ledger_name
 
@@ -133,7 +146,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="inmemory (default), sqlite (temporary file), sqlite:PATH, postgres:DSN, "
         "py:MODULE:FACTORY (FACTORY() returns a fresh, empty store per execution; clients "
         "share it, or get store.clone() if it has one: the protocol is thread-safe) "
-        "or planted:NAME (" + ", ".join(PLANTED) + ")",
+        "or planted:NAME (" + ", ".join(PLANTED + PLANTED_DELAYED) + ")",
     )
     parser.add_argument("--clients", type=_bounded(1, 64), default=4, help="clients (default 4)")
     parser.add_argument(
@@ -156,6 +169,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="check the whole history as one partition (exact for listings, slower)",
     )
+    parser.add_argument(
+        "--delayed",
+        action="store_true",
+        help="delayed mode: auto-complete off; clients submit, wait, release and arm faults "
+        "concurrently through the store's control surface (exit 3 if it has none)",
+    )
     return parser
 
 
@@ -175,7 +194,9 @@ def replay_command(args: argparse.Namespace) -> str:
         str(args.keys),
     ]
     words += [
-        f"--{flag}" for flag in ("sink", "deterministic", "unpartitioned") if getattr(args, flag)
+        f"--{flag}"
+        for flag in ("sink", "deterministic", "unpartitioned", "delayed")
+        if getattr(args, flag, False)
     ]
     return shlex.join(words)
 
@@ -187,7 +208,10 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
     interface = SINK if args.sink else LEDGER
     if args.backend.startswith(_PLANTED):
         interface = planted_interface(args.backend[len(_PLANTED) :])
+    delayed = bool(getattr(args, "delayed", False))
     mode = f"seeded scheduler (seed {args.seed})" if args.deterministic else "real threads"
+    if delayed:
+        mode += ", delayed mode"
     out.write(
         f"stress: backend {args.backend} ({interface}), {args.clients} clients x {args.ops} ops "
         f"on {args.keys} hot keys, seed {args.seed}, {mode}\n"
@@ -208,10 +232,16 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
                 keys=args.keys,
                 findings=interface == SINK,
                 capabilities=capabilities,
+                delayed=delayed,
             )
-            execution = execute(program, target, seed=args.seed if args.deterministic else None)
+            execution = execute(
+                program, target, seed=args.seed if args.deterministic else None, delayed=delayed
+            )
     except BackendSetupError as error:  # cause and fix already named, no traceback
         err.write(f"stress: setup error: {error}\n")
+        return EXIT_SETUP
+    except ControlsMissing as error:
+        err.write(f"stress: setup error on backend {args.backend}: {error}\n")
         return EXIT_SETUP
     except Exception as error:  # any failure to open or drive the backend is a setup error
         err.write(
@@ -224,6 +254,8 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         f"history: {len(execution.history)} operations, {result.partitions} partitions, "
         f"{result.explored} search steps\n"
     )
+    if execution.controls:
+        out.write(f"control operations: {len(execution.controls)} (drivers, not checked)\n")
     if execution.errors:
         out.write("unexpected errors (recorded as maybe):\n")
         out.writelines(f"  {line}\n" for line in execution.errors[:10])
@@ -232,6 +264,10 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         return EXIT_OK
     out.write("verdict: NOT linearizable\n")
     out.write(result.explanation + "\n")
+    if execution.controls:
+        events = sorted(execution.controls, key=lambda e: e.invoke)
+        out.write("control operations (first 40):\n")
+        out.writelines(f"  {e.describe()}\n" for e in events[:40])
     out.write(f"replay: {replay_command(args)}\n")
     return EXIT_VIOLATION
 

@@ -13,6 +13,11 @@ operation decided by the same random draw (``snapshot`` by
 ``list_done_hashes``; a findings read by the other read, else a submission),
 so the same seed with the same capabilities gives the same program, and a
 store with every capability gets the full vocabulary.
+
+``delayed=True`` draws the delayed-mode vocabulary of
+:mod:`gossip_model.linearizability.control` (submissions without a wait,
+``wait_handle``, the three releases in both orders, ``arm`` and
+``set_auto_complete`` on a queue, and reads) with :func:`delayed_command`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 
+from gossip_model.linearizability.control import (
+    COUNTERS,
+    Arm,
+    ReleaseAll,
+    ReleaseNext,
+    ReleasePending,
+    SetAutoComplete,
+    Upsert,
+    UpsertFindings,
+    WaitHandle,
+)
 from gossip_model.linearizability.programs import (
     Command,
     FindingsSnapshot,
@@ -91,6 +107,50 @@ def findings_command(
     return Submit(tenant, slot, variant, rng.randrange(1, 4), rng.randrange(1, 6))
 
 
+def delayed_command(
+    rng: random.Random,
+    keys: int,
+    capabilities: frozenset[str] = ALL_CAPABILITIES,
+    *,
+    findings: bool = False,
+    queues: int = 1,
+) -> Command:
+    """Delayed mode: submissions (40%), waits (20%), controls on a queue (25%), reads."""
+    roll = rng.random()
+    if roll < 0.4:
+        if findings:
+            tenant, slot = rng.randrange(2), rng.randrange(keys)
+            variant = 1 if rng.random() < 0.2 else 0
+            return UpsertFindings(tenant, slot, variant, rng.randrange(1, 4), rng.randrange(1, 6))
+        written = ledger_command(rng, keys, capabilities)
+        while not isinstance(written, Write):
+            written = ledger_command(rng, keys, capabilities)
+        return Upsert(written.records)
+    if roll < 0.6:
+        return WaitHandle()
+    if roll < 0.85:
+        queue = rng.randrange(queues)
+        pick = rng.randrange(6)
+        newest = rng.random() < 0.5
+        if pick == 0:
+            return ReleaseNext(newest, queue)
+        if pick == 1:
+            return ReleasePending(rng.randrange(4), queue)
+        if pick in (2, 3):
+            return ReleaseAll(newest, queue)
+        if pick == 4:
+            return Arm(rng.choice(COUNTERS), rng.randrange(1, 3), queue)
+        return SetAutoComplete(rng.random() < 0.5, queue)
+    # A read: redrawn until it is one (``Write`` / ``Submit`` wait at once, for auto-complete).
+    make = findings_command if findings else ledger_command
+    read = make(rng, keys, capabilities)
+    while isinstance(read, Write | Submit):
+        if findings and not {"get_finding", "get_observation"} & capabilities:
+            return WaitHandle()  # a findings sink with no reads: nothing else to draw
+        read = make(rng, keys, capabilities)
+    return read
+
+
 def random_program(
     seed: int,
     *,
@@ -100,14 +160,25 @@ def random_program(
     findings: bool = False,
     prefix: int = 0,
     capabilities: Iterable[str] = ALL_CAPABILITIES,
+    delayed: bool = False,
 ) -> ParallelProgram:
     """``clients`` programs of ``ops`` commands each over ``keys`` hot slots.
 
     Only the optional operations named in ``capabilities`` are drawn (module
-    docstring); the default is all of them.
+    docstring); the default is all of them. ``delayed``: the delayed-mode
+    vocabulary (control commands name one of ``clients + 1`` queues).
     """
     rng = random.Random(seed)
     have = frozenset(capabilities)
+    if delayed:
+        draw = [
+            tuple(
+                delayed_command(rng, keys, have, findings=findings, queues=clients + 1)
+                for _ in range(length)
+            )
+            for length in (prefix, *([ops] * clients))
+        ]
+        return ParallelProgram(draw[0], tuple(draw[1:]))
     make: Callable[[random.Random, int, frozenset[str]], Command] = (
         findings_command if findings else ledger_command
     )
@@ -121,6 +192,7 @@ __all__ = [
     "ALL_CAPABILITIES",
     "OPTIONAL",
     "capabilities_of",
+    "delayed_command",
     "findings_command",
     "ledger_command",
     "left_out",

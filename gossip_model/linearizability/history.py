@@ -259,6 +259,11 @@ class HistoryBuilder:
         self._clock += 1
         return self._clock
 
+    def stamp(self) -> int:
+        """A time on this history's clock, for events outside it (control drivers)."""
+        with self._lock:
+            return self._tick()
+
     def invoke(self, client: int, kind: str, args: Sequence[object]) -> int:
         with self._lock:
             token = self._next_id

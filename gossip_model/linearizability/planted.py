@@ -15,7 +15,15 @@ interval and the database's own I/O open the window):
   one id can both be accepted;
 * ``release-races-submit``: an in-memory ledger with delayed completion whose
   release applies the queue it saw, then marks every queued write done,
-  including one submitted meanwhile, whose effect is lost.
+  including one submitted meanwhile, whose effect is lost;
+* ``release-all-not-atomic`` (delayed mode only, :data:`PLANTED_DELAYED`): the
+  real ``InMemoryDoneLedger`` facade and control surface over a core whose
+  ``release_all`` is split over three holds of the lock (ST-16 asks for one):
+  it applies the ops Pending when it looked, then marks every op Pending *now*
+  Finished with the result of an apply to scratch state, so a write submitted
+  in between gets its receipt but never reaches durable state. Only delayed
+  mode (:mod:`gossip_model.linearizability.control`), where clients release
+  while others submit, can find it.
 
 Reads of every planted store are correct and atomic; only the write path is
 broken, so any violation found is the planted one.
@@ -28,6 +36,9 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from gossip_model.core.errors import CompletionOrder
+from gossip_model.core.pending import PendingState
+from gossip_model.core.store import FaultCounters, InMemoryStoreCore, check_order
 from gossip_model.db.encoding import DONE_COLUMNS, encode_done_row
 from gossip_model.identity import (
     FindingId,
@@ -209,6 +220,59 @@ class _QueuedHandle:
         return DoneLedgerCommitReceipt.for_folded(folded.values())
 
 
+class SplitReleaseAllCore(InMemoryStoreCore[Any, Any, Any]):
+    """Planted: ``release_all`` over three holds of the lock (see the module docstring)."""
+
+    __slots__ = ("pause",)
+    pause: Pause
+
+    def release_all(self, order: CompletionOrder) -> int:
+        check_order("release_all", order)
+        pending = PendingState.PENDING
+        with self.section:
+            seen = [
+                op_id
+                for op_id in self.order
+                if (op := self.ops.get(op_id)) is not None and op.state is pending
+            ]
+        if order is CompletionOrder.NEWEST_FIRST:
+            seen.reverse()
+        with self.section:
+            for op_id in seen:
+                self._finish_locked(op_id)
+            self.cond.notify_all()
+        self.pause()  # the bug: a submission may queue a new op here
+        with self.section:
+            for op_id in self.order:
+                op = self.ops.get(op_id)
+                if op is not None and op.state is pending:
+                    # The bug: finished with a receipt computed on scratch state, never applied.
+                    receipt, error = self._scratch_apply(op.payload)
+                    op.finish(receipt, error)
+                    self.pending_total -= 1
+            self.order.clear()
+            self.cond.notify_all()
+        return len(seen)
+
+    def _scratch_apply(self, payload: object) -> tuple[object, BatchValidation | None]:
+        # Fresh counters: no commit fault can fire, so only validation can fail (DL-3).
+        scratch = self.backend.new_durable()
+        try:
+            return self.backend.apply(scratch, FaultCounters(self.kind), payload), None
+        except PersistenceInputError as source:
+            return None, BatchValidation(source)
+
+
+def split_release_ledger(pause: Pause) -> Any:
+    """An ``InMemoryDoneLedger`` over :class:`SplitReleaseAllCore` (the real control surface)."""
+    from gossip_model.inmemory import InMemoryDoneLedger
+    from gossip_model.inmemory.done_ledger import DoneLedgerBackend
+
+    core = SplitReleaseAllCore(DoneLedgerBackend())
+    core.pause = pause
+    return InMemoryDoneLedger._from_core(core)
+
+
 def _error_for(kind: str, batch: FindingsUpsertBatch) -> Exception:
     """A contract exception of the kind the model names (the checker compares kinds only;
     ids other than the first record's are placeholders)."""
@@ -340,10 +404,9 @@ class PlantedTarget:
     """A :class:`~gossip_model.linearizability.targets.Target` for one planted bug."""
 
     def __init__(self, bug: str, path: str | None = None) -> None:
-        if bug not in PLANTED:
-            raise ValueError(
-                f"unknown planted concurrency bug {bug!r} (known: {', '.join(PLANTED)})"
-            )
+        if bug not in PLANTED + PLANTED_DELAYED:
+            known = ", ".join(PLANTED + PLANTED_DELAYED)
+            raise ValueError(f"unknown planted concurrency bug {bug!r} (known: {known})")
         if bug == "sqlite-select-then-write" and path is None:
             raise ValueError("planted bug 'sqlite-select-then-write' needs a database file path")
         self.bug = bug
@@ -355,6 +418,9 @@ class PlantedTarget:
         if self.bug == "lost-update":
             rows = _Rows()
             return [LostUpdateLedger(rows, pause) for _ in range(clients)]
+        if self.bug == "release-all-not-atomic":
+            first = split_release_ledger(pause)
+            return [first, *(first.clone() for _ in range(clients - 1))]
         if self.bug == "release-races-submit":
             shared: dict[str, Any] = {"rows": _Rows(), "queue": []}
             return [ReleaseRacesSubmitLedger(shared, pause) for _ in range(clients)]
@@ -382,12 +448,18 @@ PLANTED = (
     "release-races-submit",
 )
 
+#: Planted bugs in the control surface itself: only delayed mode can find them.
+PLANTED_DELAYED = ("release-all-not-atomic",)
+
 __all__ = [
     "PLANTED",
+    "PLANTED_DELAYED",
+    "SplitReleaseAllCore",
     "CheckThenInsertSink",
     "LostUpdateLedger",
     "PlantedTarget",
     "ReleaseRacesSubmitLedger",
     "SelectThenWriteSqliteLedger",
     "planted_interface",
+    "split_release_ledger",
 ]

@@ -5,6 +5,11 @@ Commands are small frozen values over the hot slots of
 one call (and, for writes, its ``wait``) on a recording wrapper. The command
 vocabulary follows the machines' rules: writes (replays and conflicting
 writes happen because slots are few), point reads, listings and snapshots.
+In delayed mode a program also holds the control rules of
+:mod:`gossip_model.linearizability.control` (``submit`` without a wait,
+``wait_handle``, ``release_next`` / ``release_pending`` / ``release_all``,
+``arm``, ``set_auto_complete``), printed under the machines' rule names; the
+reads below serve both modes. :data:`Command` is the union of both.
 """
 
 from __future__ import annotations
@@ -12,6 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gossip_model.linearizability.control import (
+    Arm,
+    ReleaseAll,
+    ReleaseNext,
+    ReleasePending,
+    SetAutoComplete,
+    Upsert,
+    UpsertFindings,
+    WaitHandle,
+)
 from gossip_model.linearizability.workload import (
     POLICY,
     TENANT,
@@ -148,6 +163,14 @@ Command = (
     | GetFinding
     | GetObservation
     | FindingsSnapshot
+    | Upsert
+    | UpsertFindings
+    | WaitHandle
+    | ReleaseNext
+    | ReleasePending
+    | ReleaseAll
+    | Arm
+    | SetAutoComplete
 )
 
 

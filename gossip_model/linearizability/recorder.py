@@ -69,6 +69,11 @@ class RecordedHandle(Generic[R]):
         self._pause = pause
         self._done = False
 
+    @property
+    def op_id(self) -> Any:
+        """The wrapped handle's ``op_id`` (``AttributeError`` if it has none)."""
+        return self._handle.op_id  # type: ignore[attr-defined]
+
     def wait(self, timeout: float | None = None) -> R:
         try:
             receipt = self._handle.wait(timeout)

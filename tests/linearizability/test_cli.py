@@ -117,3 +117,45 @@ def test_stress_writes_to_given_streams() -> None:
     assert stress(args, out, err) == 0
     assert "verdict: linearizable" in out.getvalue()
     assert err.getvalue() == ""
+
+
+def test_stress_delayed_mode_on_the_inmemory_sink_and_sqlite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--delayed``: the control surface driven concurrently (control.py); correct stores pass."""
+    status, out, _ = run(["--sink", "--delayed", "--ops", "20", "--deterministic"], capsys)
+    assert status == 0, out
+    assert "delayed mode" in out
+    assert "control operations: " in out
+    db = tmp_path / "delayed.db"
+    status, out, _ = run(
+        ["--backend", f"sqlite:{db}", "--delayed", "--clients", "3", "--ops", "15"], capsys
+    )
+    assert status == 0, out
+    assert "verdict: linearizable" in out
+
+
+def test_stress_delayed_catches_the_release_race_and_replays_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--backend", "planted:release-all-not-atomic", "--delayed", "--deterministic"]
+    argv += ["--clients", "3", "--ops", "8", "--keys", "2", "--seed", "2"]
+    status, out, _ = run(argv, capsys)
+    assert status == 1, out
+    assert "control operations (first 40):" in out
+    assert "release_all(" in out
+    replay = out.split("replay: ", 1)[1].strip()
+    assert replay.endswith("--deterministic --delayed")
+    again, out2, _ = run(replay.split()[2:], capsys)
+    assert again == 1
+    assert out2 == out
+
+
+def test_stress_delayed_without_controls_exits_3_naming_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = run(["--backend", "planted:lost-update", "--delayed"], capsys)
+    assert status == 3
+    assert "LostUpdateLedger lacks set_auto_complete" in err
+    assert "ControlledDoneLedger" in err
+    assert "verdict" not in out

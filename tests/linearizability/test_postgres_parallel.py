@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from gossip_model.linearizability.programs import ParallelProgram
 from gossip_model.linearizability.runner import run_and_check
 from gossip_model.linearizability.targets import PostgresTarget
-from tests.linearizability.strategies import findings_commands, ledger_commands, programs
+from tests.linearizability.strategies import (
+    delayed_findings_commands,
+    delayed_ledger_commands,
+    findings_commands,
+    ledger_commands,
+    programs,
+)
 from tests.postgres.conftest import maintenance, module_conninfo, pg_url  # noqa: F401
 
 pytestmark = pytest.mark.postgres
@@ -52,5 +58,37 @@ def test_postgres_findings_sink_one_connection_per_client_is_linearizable(
     for failure in (
         run_and_check(program, target, seeds=[seed]),
         run_and_check(program, target, executions=2),
+    ):
+        assert failure is None, failure.report()
+
+
+@settings(PG, max_examples=8)
+@given(programs(delayed_ledger_commands, max_length=4), st.integers(0, 2**32 - 1))
+def test_postgres_done_ledger_is_linearizable_in_delayed_mode(
+    module_conninfo: str,  # noqa: F811
+    program: ParallelProgram,
+    seed: int,
+) -> None:
+    """Delayed mode (control.py): clients release, through clones, the queues of the others'
+    connections while they submit; each release applies on its queue's own connection."""
+    target = PostgresTarget(module_conninfo, "done_ledger")
+    for failure in (
+        run_and_check(program, target, seeds=[seed], delayed=True),
+        run_and_check(program, target, executions=1, delayed=True),
+    ):
+        assert failure is None, failure.report()
+
+
+@settings(PG, max_examples=8)
+@given(programs(delayed_findings_commands, max_length=4), st.integers(0, 2**32 - 1))
+def test_postgres_findings_sink_is_linearizable_in_delayed_mode(
+    module_conninfo: str,  # noqa: F811
+    program: ParallelProgram,
+    seed: int,
+) -> None:
+    target = PostgresTarget(module_conninfo, "findings")
+    for failure in (
+        run_and_check(program, target, seeds=[seed], delayed=True),
+        run_and_check(program, target, executions=1, delayed=True),
     ):
         assert failure is None, failure.report()
