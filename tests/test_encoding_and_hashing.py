@@ -102,7 +102,7 @@ def test_cb9_tenant_secret_key_has_no_byte_conversion_and_is_immutable() -> None
 
 
 def test_check_bytes_names_the_owner_and_never_the_content() -> None:
-    with pytest.raises(TypeError, match="^TenantId: raw must be bytes, got str; pass exactly 32"):
+    with pytest.raises(TypeError, match=r"^TenantId: raw must be bytes, got str; pass exactly 32"):
         check_bytes("TenantId", "raw", "not bytes", 32)
     with pytest.raises(ValueError, match="exactly 32 bytes, got 3"):
         TenantId(b"abc")
@@ -160,7 +160,7 @@ def test_fs20_batch_layers_must_be_sequences_of_the_right_record() -> None:
 
 
 def test_cm3_ready_handle_err_requires_an_exception_and_renders_its_state() -> None:
-    with pytest.raises(TypeError, match="^ReadyCommitHandle.err: error must be an exception"):
+    with pytest.raises(TypeError, match=r"^ReadyCommitHandle\.err: error must be an exception"):
         ReadyCommitHandle.err("boom")  # type: ignore[arg-type]
     handle = ReadyCommitHandle.err(ValueError("boom"))
     assert repr(handle) == "ReadyCommitHandle(err)"
