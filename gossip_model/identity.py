@@ -73,10 +73,12 @@ def a_name(name: str) -> str:
 
 
 def pass_hint(expected: type, value: object) -> str:
-    """The fix half of a type error: bytes given where an id type is expected get wrapped."""
+    """The fix half of a type error: raw bytes or an int given for an id type get wrapped."""
     name = expected.__name__
     if isinstance(value, bytes | bytearray) and hasattr(expected, "raw"):
         return f"wrap the bytes: {name}(raw)"
+    if isinstance(value, int) and not isinstance(value, bool) and hasattr(expected, "value"):
+        return f"wrap the int: {name}({value})"
     return f"pass {a_name(name)}"
 
 
