@@ -484,6 +484,8 @@ class IdentityInputError(ValueEquality, ValueError):
 
 
 class EmptyTag(IdentityInputError):
+    """ID-7: ``ConnectorTag.from_ascii`` was given an empty tag."""
+
     def __init__(self) -> None:
         self._init_fields()
 
@@ -495,6 +497,8 @@ class EmptyTag(IdentityInputError):
 
 
 class TagTooLong(IdentityInputError):
+    """ID-7: ``ConnectorTag.from_ascii`` was given more than 8 bytes."""
+
     _fields = ("len",)
     len: int
 
@@ -509,6 +513,8 @@ class TagTooLong(IdentityInputError):
 
 
 class NonGraphicByte(IdentityInputError):
+    """ID-7: a tag byte outside ``0x21..=0x7E`` (the first one found)."""
+
     _fields = ("index", "byte")
     index: int
     byte: int
@@ -525,6 +531,8 @@ class NonGraphicByte(IdentityInputError):
 
 
 class EmptyConnectorInstanceId(IdentityInputError):
+    """ID-11: ``ConnectorInstanceIdHash.from_instance_id_bytes(b"")``."""
+
     def __init__(self) -> None:
         self._init_fields()
 
@@ -536,6 +544,8 @@ class EmptyConnectorInstanceId(IdentityInputError):
 
 
 class EmptyLocator(IdentityInputError):
+    """ID-12: an ``ItemIdentityKey`` with an empty locator."""
+
     def __init__(self) -> None:
         self._init_fields()
 
@@ -544,6 +554,8 @@ class EmptyLocator(IdentityInputError):
 
 
 class EmptyVersionBytes(IdentityInputError):
+    """ID-13: ``ObjectVersionId.from_version_bytes(b"")``."""
+
     def __init__(self) -> None:
         self._init_fields()
 
