@@ -63,35 +63,67 @@ DOMAIN_TAGS: tuple[str, ...] = (
 # --- Input checks shared by every constructor --------------------------------
 
 
+# Messages read ``Owner: field <problem>; <fix>`` (``Owner`` is the value type,
+# or ``Type.method`` / a function name): the style of gossip_model/core/arguments.py.
+
+
+def a_name(name: str) -> str:
+    """``"a TenantId"`` / ``"an OvidHash"``: a type name with its article, for messages."""
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def pass_hint(expected: type, value: object) -> str:
+    """The fix half of a type error: raw bytes or an int given for an id type get wrapped."""
+    name = expected.__name__
+    if isinstance(value, bytes | bytearray) and hasattr(expected, "raw"):
+        return f"wrap the bytes: {name}(raw)"
+    if isinstance(value, int) and not isinstance(value, bool) and hasattr(expected, "value"):
+        return f"wrap the int: {name}({value})"
+    return f"pass {a_name(name)}"
+
+
 def check_int(owner: str, name: str, value: object, maximum: int) -> int:
     """Return ``value`` if it is an int in ``0..=maximum``; else raise naming the field.
 
     ``bool`` is rejected although it subclasses ``int``: a flag is never a count.
     """
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{owner}.{name} must be an int, got {type(value).__name__}")
+        raise TypeError(
+            f"{owner}: {name} must be an int, got {type(value).__name__}; "
+            f"pass an int in 0..={maximum}"
+        )
     if not 0 <= value <= maximum:
         width = {U8_MAX: "u8", U32_MAX: "u32", U64_MAX: "u64"}.get(maximum, f"0..={maximum}")
-        raise ValueError(f"{owner}.{name} must fit in {width} (0..={maximum}), got {value}")
+        raise ValueError(
+            f"{owner}: {name} must fit in {width} (0..={maximum}), got {value}; "
+            "pass a value in that range"
+        )
     return value
 
 
 def check_type(owner: str, name: str, value: object, expected: type[Any]) -> None:
     """Raise ``TypeError`` naming the field unless ``value`` is an ``expected`` instance."""
     if not isinstance(value, expected):
-        raise TypeError(f"{owner}.{name} must be {expected.__name__}, got {type(value).__name__}")
+        raise TypeError(
+            f"{owner}: {name} must be {expected.__name__}, "
+            f"got {type(value).__name__}; {pass_hint(expected, value)}"
+        )
 
 
-def check_bytes(owner: str, value: object, length: int | None = None) -> bytes:
+def check_bytes(owner: str, name: str, value: object, length: int | None = None) -> bytes:
     """Return ``value`` as immutable bytes after checking its type and length.
 
     The error message names the size, never the content: the value may be secret.
     """
+    size = "bytes" if length is None else f"exactly {length} bytes"
     if not isinstance(value, bytes | bytearray | memoryview):
-        raise TypeError(f"{owner} requires bytes, got {type(value).__name__}")
+        hint = " (e.g. bytes.fromhex(text) for hex)" if isinstance(value, str) else ""
+        raise TypeError(
+            f"{owner}: {name} must be bytes, got {type(value).__name__}; pass {size}{hint}"
+        )
     raw = bytes(value)
     if length is not None and len(raw) != length:
-        raise ValueError(f"{owner} requires exactly {length} bytes, got {len(raw)}")
+        raise ValueError(f"{owner}: {name} must be {size}, got {len(raw)}; pass {size}")
     return raw
 
 
@@ -116,7 +148,10 @@ def encode_u64(value: int) -> bytes:
 def encode_var_bytes(data: bytes) -> bytes:
     """CB-3: u32 LE length prefix, then the bytes; more than 2**32-1 bytes is an error."""
     if len(data) > U32_MAX:
-        raise ValueError(f"variable-length field too long for a u32 prefix: {len(data)} bytes")
+        raise ValueError(
+            f"encode_var_bytes: data too long for a u32 prefix ({len(data)} bytes, "
+            f"max {U32_MAX}); pass at most {U32_MAX} bytes"
+        )
     return struct.pack("<I", len(data)) + data
 
 
@@ -164,7 +199,7 @@ class _Id32:
     ZERO: ClassVar[Any]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "raw", check_bytes(type(self).__name__, self.raw, 32))
+        object.__setattr__(self, "raw", check_bytes(type(self).__name__, "raw", self.raw, 32))
 
     def __bytes__(self) -> bytes:
         return self.raw
@@ -232,7 +267,9 @@ class ConnectorInstanceIdHash(_Id32):
     @classmethod
     def from_instance_id_bytes(cls, instance_id: bytes) -> ConnectorInstanceIdHash:
         """ID-11: derive-key(connector-instance-id/v1, u32LE(len) || bytes); empty fails."""
-        raw = check_bytes("ConnectorInstanceIdHash.instance_id", instance_id)
+        raw = check_bytes(
+            "ConnectorInstanceIdHash.from_instance_id_bytes", "instance_id", instance_id
+        )
         if not raw:
             raise EmptyConnectorInstanceId()
         return cls(derive_key(CONNECTOR_INSTANCE_ID_V1, encode_var_bytes(raw)))
@@ -246,7 +283,7 @@ class ObjectVersionId(_Id32):
     @classmethod
     def from_version_bytes(cls, version: bytes) -> ObjectVersionId:
         """ID-13: derive-key(object-version/v1, u32LE(len) || bytes); empty fails."""
-        raw = check_bytes("ObjectVersionId.version", version)
+        raw = check_bytes("ObjectVersionId.from_version_bytes", "version", version)
         if not raw:
             raise EmptyVersionBytes()
         return cls(derive_key(OBJECT_VERSION_V1, encode_var_bytes(raw)))
@@ -282,7 +319,7 @@ class _Restricted32:
     raw: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "raw", check_bytes(type(self).__name__, self.raw, 32))
+        object.__setattr__(self, "raw", check_bytes(type(self).__name__, "raw", self.raw, 32))
 
     def __bytes__(self) -> bytes:
         return self.raw
@@ -328,7 +365,7 @@ class TenantSecretKey:
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, raw: bytes) -> None:
-        self._raw = check_bytes("TenantSecretKey", raw, 32)
+        self._raw = check_bytes("TenantSecretKey", "raw", raw, 32)
 
     def as_bytes(self) -> bytes:
         return self._raw
@@ -344,7 +381,10 @@ class TenantSecretKey:
 
     def __setattr__(self, name: str, value: object) -> None:
         if hasattr(self, "_raw"):
-            raise AttributeError("TenantSecretKey is immutable")
+            raise AttributeError(
+                f"TenantSecretKey: {name} cannot be set, a key is immutable; build a new "
+                "TenantSecretKey instead"
+            )
         object.__setattr__(self, name, value)
 
     def __repr__(self) -> str:
@@ -444,14 +484,21 @@ class IdentityInputError(ValueEquality, ValueError):
 
 
 class EmptyTag(IdentityInputError):
+    """ID-7: ``ConnectorTag.from_ascii`` was given an empty tag."""
+
     def __init__(self) -> None:
         self._init_fields()
 
     def _message(self) -> str:
-        return "ConnectorTag must not be empty (ID-7)"
+        return (
+            "ConnectorTag.from_ascii: tag must not be empty; pass 1 to 8 printable ASCII "
+            "bytes (0x21..=0x7E)"
+        )
 
 
 class TagTooLong(IdentityInputError):
+    """ID-7: ``ConnectorTag.from_ascii`` was given more than 8 bytes."""
+
     _fields = ("len",)
     len: int
 
@@ -459,10 +506,15 @@ class TagTooLong(IdentityInputError):
         self._init_fields(len=len)
 
     def _message(self) -> str:
-        return f"ConnectorTag is {self.len} bytes, max 8 (ID-7)"
+        return (
+            f"ConnectorTag.from_ascii: tag is {self.len} bytes, max 8; pass a tag of 1 to 8 "
+            "printable ASCII bytes"
+        )
 
 
 class NonGraphicByte(IdentityInputError):
+    """ID-7: a tag byte outside ``0x21..=0x7E`` (the first one found)."""
+
     _fields = ("index", "byte")
     index: int
     byte: int
@@ -472,33 +524,46 @@ class NonGraphicByte(IdentityInputError):
 
     def _message(self) -> str:
         return (
-            f"ConnectorTag byte 0x{self.byte:02X} at index {self.index} "
-            "is outside 0x21..=0x7E (ID-7)"
+            f"ConnectorTag.from_ascii: tag byte 0x{self.byte:02X} at index {self.index} "
+            "is outside 0x21..=0x7E; pass printable ASCII only (no space, no control or "
+            "non-ASCII character)"
         )
 
 
 class EmptyConnectorInstanceId(IdentityInputError):
+    """ID-11: ``ConnectorInstanceIdHash.from_instance_id_bytes(b"")``."""
+
     def __init__(self) -> None:
         self._init_fields()
 
     def _message(self) -> str:
-        return "connector instance id must not be empty (ID-11)"
+        return (
+            "ConnectorInstanceIdHash.from_instance_id_bytes: instance_id must not be empty; "
+            "pass the connector instance's id bytes"
+        )
 
 
 class EmptyLocator(IdentityInputError):
+    """ID-12: an ``ItemIdentityKey`` with an empty locator."""
+
     def __init__(self) -> None:
         self._init_fields()
 
     def _message(self) -> str:
-        return "ItemIdentityKey.locator must not be empty (ID-12)"
+        return "ItemIdentityKey: locator must not be empty; pass the item's locator bytes"
 
 
 class EmptyVersionBytes(IdentityInputError):
+    """ID-13: ``ObjectVersionId.from_version_bytes(b"")``."""
+
     def __init__(self) -> None:
         self._init_fields()
 
     def _message(self) -> str:
-        return "object version bytes must not be empty (ID-13)"
+        return (
+            "ObjectVersionId.from_version_bytes: version must not be empty; pass the "
+            "object's version bytes"
+        )
 
 
 # --- Connector tag and item identity (ID-7, ID-12, RED-9) -----------------------
@@ -515,7 +580,7 @@ class ConnectorTag:
     raw: bytes
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "raw", check_bytes("ConnectorTag", self.raw, 8))
+        object.__setattr__(self, "raw", check_bytes("ConnectorTag", "raw", self.raw, 8))
 
     @classmethod
     def from_ascii(cls, tag: str | bytes) -> ConnectorTag:
@@ -527,7 +592,7 @@ class ConnectorTag:
         if isinstance(tag, str):
             data = tag.encode("utf-8")
         else:
-            data = check_bytes("ConnectorTag.tag", tag)
+            data = check_bytes("ConnectorTag.from_ascii", "tag", tag)
         if not data:
             raise EmptyTag()
         if len(data) > 8:
@@ -566,7 +631,7 @@ class ItemIdentityKey:
             self.connector_instance,
             ConnectorInstanceIdHash,
         )
-        locator = check_bytes("ItemIdentityKey.locator", self.locator)
+        locator = check_bytes("ItemIdentityKey", "locator", self.locator)
         if not locator:
             raise EmptyLocator()
         object.__setattr__(self, "locator", locator)
@@ -686,7 +751,7 @@ class PolicyHashInputs:
         check_int("PolicyHashInputs", "policy_hash_version", self.policy_hash_version, U32_MAX)
         check_type("PolicyHashInputs", "id_hash_mode", self.id_hash_mode, IdHashMode)
         check_int("PolicyHashInputs", "evidence_hash_version", self.evidence_hash_version, U32_MAX)
-        digest = check_bytes("PolicyHashInputs.rules_digest", self.rules_digest, 32)
+        digest = check_bytes("PolicyHashInputs", "rules_digest", self.rules_digest, 32)
         object.__setattr__(self, "rules_digest", digest)
 
 

@@ -102,8 +102,8 @@ def test_cb9_tenant_secret_key_has_no_byte_conversion_and_is_immutable() -> None
 
 
 def test_check_bytes_names_the_owner_and_never_the_content() -> None:
-    with pytest.raises(TypeError, match="TenantId requires bytes, got str"):
-        check_bytes("TenantId", "not bytes")
+    with pytest.raises(TypeError, match=r"^TenantId: raw must be bytes, got str; pass exactly 32"):
+        check_bytes("TenantId", "raw", "not bytes", 32)
     with pytest.raises(ValueError, match="exactly 32 bytes, got 3"):
         TenantId(b"abc")
 
@@ -144,13 +144,15 @@ def test_dl43_fold_records_merges_duplicates_in_input_order() -> None:
 
 
 def test_dl34_merge_rejects_a_non_record() -> None:
-    with pytest.raises(TypeError, match=r"merge\.incoming must be DoneLedgerRecord"):
+    with pytest.raises(
+        TypeError, match=r"^DoneLedgerRecord\.merge: incoming must be DoneLedgerRecord"
+    ):
         sample_fixture(5).scanned_record.merge("record")  # type: ignore[arg-type]
 
 
 def test_fs20_batch_layers_must_be_sequences_of_the_right_record() -> None:
     fx = sample_fixture(6)
-    with pytest.raises(TypeError, match=r"FindingsUpsertBatch\.findings must be a sequence"):
+    with pytest.raises(TypeError, match=r"^FindingsUpsertBatch: findings must be a sequence"):
         FindingsUpsertBatch(findings="abc")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"occurrences\[1\] must be OccurrenceRecord"):
         FindingsUpsertBatch(occurrences=[fx.occurrence, fx.finding])  # type: ignore[list-item]
@@ -158,7 +160,7 @@ def test_fs20_batch_layers_must_be_sequences_of_the_right_record() -> None:
 
 
 def test_cm3_ready_handle_err_requires_an_exception_and_renders_its_state() -> None:
-    with pytest.raises(TypeError, match="requires an exception"):
+    with pytest.raises(TypeError, match=r"^ReadyCommitHandle\.err: error must be an exception"):
         ReadyCommitHandle.err("boom")  # type: ignore[arg-type]
     handle = ReadyCommitHandle.err(ValueError("boom"))
     assert repr(handle) == "ReadyCommitHandle(err)"

@@ -161,13 +161,16 @@ class DoneLedgerStoreBackend(
         """DL-41: terminal ovid hashes of exactly this scope, each once."""
 
 
-def check_backend(owner: str, backend: object, required: Sequence[str]) -> None:
-    """The backend offers every required method, else ``TypeError`` naming the missing ones."""
+def check_backend(where: str, backend: object, required: Sequence[str]) -> None:
+    """FC-1: the backend offers every required method, else ``TypeError`` naming the missing ones.
+
+    ``where`` is the ``Owner.method`` prefix of the message.
+    """
     missing = [name for name in required if not callable(getattr(backend, name, None))]
     if missing:
         raise TypeError(
-            f"{owner}: backend {type(backend).__name__} lacks {', '.join(missing)}; a "
-            f"backend needs {', '.join(required)} (see gossip_model.backend)"
+            f"{where}: backend {type(backend).__name__} lacks {', '.join(missing)}; pass a "
+            f"backend with {', '.join(required)} (see gossip_model.backend)"
         )
 
 
@@ -196,9 +199,9 @@ class ControlledDoneLedger(StoreFacade[D, DoneLedgerPayload, DoneLedgerCommitRec
     handle_class: ClassVar[type[ControlledDoneLedgerHandle]] = ControlledDoneLedgerHandle
 
     def __init__(self, backend: DoneLedgerStoreBackend[D], auto_complete: bool = True) -> None:
-        owner = type(self).__name__
-        check_flag(owner, "auto_complete", auto_complete)
-        check_backend(owner, backend, _REQUIRED)
+        where = f"{type(self).__name__}.__init__"
+        check_flag(where, "auto_complete", auto_complete)
+        check_backend(where, backend, _REQUIRED)
         self._core = InMemoryStoreCore(backend, auto_complete=auto_complete, kind=KIND)
 
     @property

@@ -186,9 +186,9 @@ class ControlledFindingsSink(StoreFacade[D, FindingsUpsertBatch, FindingsCommitR
     handle_class: ClassVar[type[ControlledFindingsHandle]] = ControlledFindingsHandle
 
     def __init__(self, backend: FindingsStoreBackend[D], auto_complete: bool = True) -> None:
-        owner = type(self).__name__
-        check_flag(owner, "auto_complete", auto_complete)
-        check_backend(owner, backend, _REQUIRED)
+        where = f"{type(self).__name__}.__init__"
+        check_flag(where, "auto_complete", auto_complete)
+        check_backend(where, backend, _REQUIRED)
         self._core = InMemoryStoreCore(backend, auto_complete=auto_complete, kind=KIND)
 
     @property

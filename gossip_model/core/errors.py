@@ -77,11 +77,13 @@ class PendingWriteId:
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, int):
             raise TypeError(
-                f"PendingWriteId.value must be an int, got {type(self.value).__name__} (ERR-3)"
+                f"PendingWriteId: value must be an int, got {type(self.value).__name__}; "
+                "pass an int in 0..=2**64-1"
             )
         if not 0 <= self.value <= U64_MAX:
             raise ValueError(
-                f"PendingWriteId.value must be in 0..=2**64-1, got {self.value} (ERR-3)"
+                f"PendingWriteId: value must be in 0..=2**64-1, got {self.value}; "
+                "pass a value in that range"
             )
 
     def __int__(self) -> int:

@@ -101,38 +101,60 @@ _FINISHED = PendingState.FINISHED
 # --- argument checks (TH-6), all before the lock ------------------------------------
 
 
-def check_count(name: str, n: object) -> int:
+# ``where`` is the ``Owner.method`` prefix of the message (style: core/arguments.py).
+
+
+def check_count(where: str, n: object) -> int:
     """ST-5 / TH-6: ``n`` must be a non-negative int (``bool`` is rejected)."""
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name}: n must be a non-negative int, got {type(n).__name__} (ST-5)")
+        raise TypeError(
+            f"{where}: n must be a non-negative int, got {type(n).__name__}; "
+            "pass a count such as 0 or 1"
+        )
     if n < 0:
-        raise ValueError(f"{name}: n must be a non-negative int, got {n} (ST-5)")
+        raise ValueError(
+            f"{where}: n must be a non-negative int, got {n}; pass 0 or more (0 changes nothing)"
+        )
     return n
 
 
-def check_order(name: str, order: object) -> CompletionOrder:
+def check_order(where: str, order: object) -> CompletionOrder:
     """TH-6: releases take a :class:`CompletionOrder`."""
     if not isinstance(order, CompletionOrder):
         raise TypeError(
-            f"{name}: order must be a CompletionOrder, got {type(order).__name__} (TH-6)"
+            f"{where}: order must be a CompletionOrder, got {type(order).__name__}; "
+            "pass CompletionOrder.OLDEST_FIRST or CompletionOrder.NEWEST_FIRST"
         )
     return order
 
 
-def normalise_timeout(timeout: object) -> float | None:
+def check_op_id(where: str, op_id: object) -> None:
+    """TH-6: ``release_specific`` takes a :class:`PendingWriteId`."""
+    if not isinstance(op_id, PendingWriteId):
+        raise TypeError(
+            f"{where}: op_id must be a PendingWriteId, got {type(op_id).__name__}; "
+            "pass handle.op_id or an id from pending_ids()"
+        )
+
+
+def normalise_timeout(timeout: object, where: str = "InMemoryStoreCore.wait") -> float | None:
     """ST-23: ``None`` / infinite -> ``None``; negative -> 0; NaN -> ``ValueError``."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise TypeError(
-            f"wait: timeout must be a number or None, got {type(timeout).__name__} (ST-23)"
+            f"{where}: timeout must be a number of seconds or None, "
+            f"got {type(timeout).__name__}; pass e.g. 1.5, or None to wait until the write ends"
         )
     try:
         value = float(timeout)
     except OverflowError:  # an int beyond the float range: effectively forever
         return None
     if math.isnan(value):
-        raise ValueError("wait: timeout must not be NaN (ST-23)")
+        raise ValueError(
+            f"{where}: timeout must not be NaN; pass a number of seconds, or None to wait "
+            "until the write ends"
+        )
     if math.isinf(value):
         return None if value > 0 else 0.0
     return max(value, 0.0)
@@ -169,7 +191,9 @@ class FaultCounters:
             kind = store if store is not None else self.kind
             if kind is None:  # counters made outside a core, and no kind given
                 raise TypeError(
-                    "check_commit_fault: these counters belong to no store; pass store="
+                    "FaultCounters.check_commit_fault: store is missing (these counters "
+                    "belong to no store); pass store=InMemoryStoreKind.DONE_LEDGER or "
+                    "store=InMemoryStoreKind.FINDINGS"
                 )
             raise InjectedCommitFailure(kind)
 
@@ -275,7 +299,7 @@ class InMemoryStoreCore(Generic[D, P, R]):
         auto_complete: bool = True,
         kind: InMemoryStoreKind | None = None,
     ) -> None:
-        check_flag("InMemoryStoreCore", "auto_complete", auto_complete)
+        check_flag("InMemoryStoreCore.__init__", "auto_complete", auto_complete)
         self.backend = backend
         self.kind: InMemoryStoreKind = kind if kind is not None else cast(Any, backend).kind
         self.lock = threading.Lock()
@@ -308,25 +332,25 @@ class InMemoryStoreCore(Generic[D, P, R]):
 
     def set_auto_complete(self, flag: bool) -> None:
         """ST-4: affects future submissions only; queued ops are untouched."""
-        check_flag("set_auto_complete", "flag", flag)
+        check_flag("InMemoryStoreCore.set_auto_complete", "flag", flag)
         with self.section:
             self.auto_complete = flag
 
     def delay_next_writes(self, n: int) -> None:
         """ST-5: add ``n`` to ``delay_next`` (cumulative)."""
-        check_count("delay_next_writes", n)
+        check_count("InMemoryStoreCore.delay_next_writes", n)
         with self.section:
             self.faults.delay_next += n
 
     def fail_next_submissions(self, n: int) -> None:
         """ST-5: add ``n`` to ``fail_submit_remaining`` (cumulative)."""
-        check_count("fail_next_submissions", n)
+        check_count("InMemoryStoreCore.fail_next_submissions", n)
         with self.section:
             self.faults.fail_submit_remaining += n
 
     def fail_next_commits(self, n: int) -> None:
         """ST-5: add ``n`` to ``fail_commit_remaining`` (cumulative)."""
-        check_count("fail_next_commits", n)
+        check_count("InMemoryStoreCore.fail_next_commits", n)
         with self.section:
             self.faults.fail_commit_remaining += n
 
@@ -388,7 +412,7 @@ class InMemoryStoreCore(Generic[D, P, R]):
 
     def release_next(self, order: CompletionOrder) -> PendingWriteId | None:
         """ST-14: apply the oldest / newest Pending op, skipping stale ids."""
-        check_order("release_next", order)
+        check_order("InMemoryStoreCore.release_next", order)
         with self.section:
             queue = self.order
             pop = queue.popleft if order is CompletionOrder.OLDEST_FIRST else queue.pop
@@ -404,11 +428,7 @@ class InMemoryStoreCore(Generic[D, P, R]):
 
     def release_specific(self, op_id: PendingWriteId) -> bool:
         """ST-15: apply ``op_id`` if it is Pending (``True``); otherwise ``False``, no change."""
-        if not isinstance(op_id, PendingWriteId):
-            raise TypeError(
-                "release_specific: op_id must be a PendingWriteId, "
-                f"got {type(op_id).__name__} (TH-6)"
-            )
+        check_op_id("InMemoryStoreCore.release_specific", op_id)
         with self.section:
             op = self.ops.get(op_id)
             if op is None or op.state is not _PENDING:
@@ -425,7 +445,7 @@ class InMemoryStoreCore(Generic[D, P, R]):
 
     def release_all(self, order: CompletionOrder) -> int:
         """ST-16: apply every op Pending now, in ``order``, under one hold of the lock."""
-        check_order("release_all", order)
+        check_order("InMemoryStoreCore.release_all", order)
         with self.section:
             ops = self.ops
             snapshot = [
@@ -463,11 +483,11 @@ class InMemoryStoreCore(Generic[D, P, R]):
 
     # -- reset (not in the reference; see the module docstring) ---------------------
 
-    def reset(self) -> None:
+    def reset(self, where: str = "InMemoryStoreCore.reset") -> None:
         """Empty the durable state; refused (``RuntimeError``) while an op is Pending.
 
         The refusal is raised after the critical section is left, so it does
-        not poison the core (TH-3).
+        not poison the core (TH-3). ``where`` prefixes its message.
         """
         with self.section:
             pending = self.pending_total
@@ -479,7 +499,7 @@ class InMemoryStoreCore(Generic[D, P, R]):
                     reset(self.durable)
         if pending:
             raise RuntimeError(
-                f"reset: {pending} write(s) of this {self.kind} store are still pending; "
+                f"{where}: {pending} write(s) of this {self.kind} store are still pending; "
                 "release them (release_all) or wait for them first"
             )
 
@@ -497,8 +517,13 @@ class InMemoryStoreCore(Generic[D, P, R]):
 
     # -- wait (ST-20 .. ST-23) ------------------------------------------------------
 
-    def wait(self, op_id: PendingWriteId, timeout: float | None = None) -> R:
+    def wait(
+        self, op_id: PendingWriteId, timeout: float | None = None, where: str | None = None
+    ) -> R:
         """ST-20: block until ``op_id`` is Finished, then return or raise its result.
+
+        ``where`` prefixes the message of a bad ``timeout`` (the handle passes
+        its own ``Owner.wait``).
 
         One deadline from ``time.monotonic()``; each sleep is at most the
         remaining time and at most ``threading.TIMEOUT_MAX``; wake-ups re-check
@@ -506,7 +531,7 @@ class InMemoryStoreCore(Generic[D, P, R]):
         of the sleep itself (``KeyboardInterrupt``) are raised after the lock
         is released, so they change nothing and never poison (ST-23, TH-3).
         """
-        limit = normalise_timeout(timeout)
+        limit = normalise_timeout(timeout, where or "InMemoryStoreCore.wait")
         deadline = None if limit is None else time.monotonic() + limit
         interrupted: BaseException | None = None
         with self.section:
@@ -575,7 +600,9 @@ class StoreHandle(Generic[R]):
 
     def wait(self, timeout: float | None = None) -> R:
         """ST-20: the receipt, or the stored error raised; see :meth:`InMemoryStoreCore.wait`."""
-        return self._core.wait(self._op_id, timeout)
+        if timeout is None:
+            return self._core.wait(self._op_id)
+        return self._core.wait(self._op_id, timeout, f"{type(self).__name__}.wait")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(op_id={self._op_id!r})"
@@ -609,45 +636,58 @@ class StoreFacade(Generic[D, P, R]):
         return self.clone()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> NoReturn:
+        """ST-3: refused; the message points to ``clone()``."""
         raise TypeError(
-            f"{type(self).__name__} cannot be deep-copied: its state is shared and "
-            "lock-protected; use clone() for a second handle on the same store (ST-3)"
+            f"{type(self).__name__}.__deepcopy__: a store cannot be deep-copied (its state "
+            "is shared and lock-protected); use clone() for a second handle on the same store"
         )
 
     def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        """ST-3: refused; a store holds a lock and live pending operations."""
         raise TypeError(
-            f"{type(self).__name__} cannot be pickled: it wraps a lock and live "
-            "pending operations (ST-3)"
+            f"{type(self).__name__}.__reduce_ex__: a store cannot be pickled (it wraps a lock "
+            "and live pending operations); pickle its snapshot() instead"
         )
+
+    def _where(self, method: str) -> str:
+        """The ``Owner.method`` prefix of this store's argument errors."""
+        return f"{type(self).__name__}.{method}"
 
     # -- controls (ST-4, ST-5) and releases (ST-14..ST-16) --------------------------
 
     def set_auto_complete(self, flag: bool) -> None:
         """ST-4: future submissions auto-complete (``True``) or queue (``False``)."""
+        check_flag(self._where("set_auto_complete"), "flag", flag)
         self._core.set_auto_complete(flag)
 
     def delay_next_writes(self, n: int) -> None:
         """ST-5: delay the next ``n`` accepted submissions (cumulative)."""
+        check_count(self._where("delay_next_writes"), n)
         self._core.delay_next_writes(n)
 
     def fail_next_submissions(self, n: int) -> None:
         """ST-5: reject the next ``n`` submissions with ``InjectedSubmissionFailure``."""
+        check_count(self._where("fail_next_submissions"), n)
         self._core.fail_next_submissions(n)
 
     def fail_next_commits(self, n: int) -> None:
         """ST-5, ST-9, ST-10: fail the next ``n`` applies with ``InjectedCommitFailure``."""
+        check_count(self._where("fail_next_commits"), n)
         self._core.fail_next_commits(n)
 
     def release_next(self, order: CompletionOrder) -> PendingWriteId | None:
         """ST-14: apply one queued op from the front or back; ``None`` if none is Pending."""
+        check_order(self._where("release_next"), order)
         return self._core.release_next(order)
 
     def release_specific(self, op_id: PendingWriteId) -> bool:
         """ST-15: apply ``op_id`` if Pending; ``False`` (no change) in every other case."""
+        check_op_id(self._where("release_specific"), op_id)
         return self._core.release_specific(op_id)
 
     def release_all(self, order: CompletionOrder) -> int:
         """ST-16: apply every currently Pending op in ``order``; return how many."""
+        check_order(self._where("release_all"), order)
         return self._core.release_all(order)
 
     def pending_count(self) -> int:
@@ -665,7 +705,7 @@ class StoreFacade(Generic[D, P, R]):
         say) between runs calls this instead of deleting rows behind the
         store's back. Counters, op ids and the auto-complete flag are kept.
         """
-        self._core.reset()
+        self._core.reset(self._where("reset"))
 
     # -- repr (TH-5) ------------------------------------------------------------------
 
@@ -695,6 +735,7 @@ __all__ = [
     "StoreFacade",
     "StoreHandle",
     "check_count",
+    "check_op_id",
     "check_order",
     "normalise_timeout",
 ]

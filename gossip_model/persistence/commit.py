@@ -43,7 +43,9 @@ class ReadyCommitHandle(Generic[ReceiptT]):
     def err(cls, error: BaseException) -> ReadyCommitHandle[ReceiptT]:
         if not isinstance(error, BaseException):
             raise TypeError(
-                f"ReadyCommitHandle.err requires an exception, got {type(error).__name__}"
+                f"ReadyCommitHandle.err: error must be an exception, got "
+                f"{type(error).__name__}; pass the exception the commit failed with "
+                "(ReadyCommitHandle.ok takes a receipt)"
             )
         return cls(None, error)
 

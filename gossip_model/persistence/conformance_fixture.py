@@ -83,7 +83,10 @@ class ConformanceFixture:
 def sample_fixture(seed: int) -> ConformanceFixture:
     """CONF-6: build the fixture for ``seed`` (at most 0xF9, else ``ValueError``)."""
     if not 0 <= seed <= _MAX_SEED:
-        raise ValueError(f"conformance fixture seed must be in 0..={_MAX_SEED:#x}, got {seed}")
+        raise ValueError(
+            f"sample_fixture: seed must be in 0..={_MAX_SEED:#x}, got {seed}; "
+            "pass a smaller conformance fixture seed"
+        )
     s = seed
     tenant = TenantId(fill32(s))
     policy = PolicyHash(fill32(s + 1))

@@ -32,7 +32,7 @@ class DurableFindingsCounts:
         if not isinstance(base, DurableFindingsCounts):
             raise TypeError(
                 "DurableFindingsCounts.saturating_sub: base must be DurableFindingsCounts, "
-                f"got {type(base).__name__}"
+                f"got {type(base).__name__}; pass the counts to subtract"
             )
         return DurableFindingsCounts(
             max(self.findings - base.findings, 0),

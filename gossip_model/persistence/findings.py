@@ -308,15 +308,20 @@ class ObservationRecord:
 # --- Batch (FS-20..FS-24) ------------------------------------------------------------
 
 
-def _as_tuple(owner: str, items: Iterable[object], expected: type) -> tuple[object, ...]:
-    if isinstance(items, str | bytes):
-        raise TypeError(f"FindingsUpsertBatch.{owner} must be a sequence of {expected.__name__}")
+def _as_tuple(field: str, items: Iterable[object], expected: type) -> tuple[object, ...]:
+    """FS-20: ``tuple(items)``, naming the field and what was expected on a wrong type."""
+    name = expected.__name__
+    if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise TypeError(
+            f"FindingsUpsertBatch: {field} must be a sequence of {name}, "
+            f"got {type(items).__name__}; pass a list or tuple of {name} (empty is fine)"
+        )
     values = tuple(items)
     for index, item in enumerate(values):
         if not isinstance(item, expected):
             raise TypeError(
-                f"FindingsUpsertBatch.{owner}[{index}] must be {expected.__name__}, "
-                f"got {type(item).__name__}"
+                f"FindingsUpsertBatch: {field}[{index}] must be {name}, "
+                f"got {type(item).__name__}; pass only {name} items in {field}"
             )
     return values
 

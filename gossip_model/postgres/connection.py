@@ -48,18 +48,27 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 DEFAULT_CONNECT_TIMEOUT = 10
 
 
-def normalise_conninfo(conninfo: str) -> str:
-    """PG-2: the caller's conninfo (keyword string or URI), with ``connect_timeout`` defaulted.
+def normalise_conninfo(conninfo: str, where: str = "normalise_conninfo") -> str:
+    """PG-1 / PG-2: the caller's conninfo (keyword string or URI), ``connect_timeout`` defaulted.
 
-    Raises ``ValueError`` for a string libpq cannot parse; the message never
-    quotes the string (it may hold a password).
+    Raises ``TypeError`` for a non-string and ``ValueError`` for a string libpq
+    cannot parse; the message never quotes the string (it may hold a
+    password). ``where`` is the ``Owner.method`` prefix of the message.
     """
     if not isinstance(conninfo, str):
-        raise TypeError(f"conninfo must be a str, got {type(conninfo).__name__} (PG-1)")
+        raise TypeError(
+            f"{where}: conninfo must be a str, got {type(conninfo).__name__}; pass a "
+            'libpq connection string such as "host=/tmp dbname=gossip" or a '
+            "postgresql:// URI"
+        )
     try:
         params = pg_conninfo.conninfo_to_dict(conninfo)
     except psycopg.Error:
-        raise ValueError("conninfo is not a valid PostgreSQL connection string (PG-1)") from None
+        raise ValueError(
+            f"{where}: conninfo is not a valid PostgreSQL connection string (libpq cannot "
+            'parse it; the text is not shown, it may hold a password); pass "key=value" '
+            "pairs or a postgresql:// URI"
+        ) from None
     if "connect_timeout" in params:
         return conninfo
     return pg_conninfo.make_conninfo(conninfo, connect_timeout=DEFAULT_CONNECT_TIMEOUT)
@@ -97,8 +106,9 @@ class PgConnection:
         store: InMemoryStoreKind,
         *,
         prepare_threshold: int | None = 5,
+        where: str = "PgConnection.__init__",
     ) -> None:
-        self.conninfo = normalise_conninfo(conninfo)
+        self.conninfo = normalise_conninfo(conninfo, where)
         self.store = store
         self.prepare_threshold = prepare_threshold
         self.connect: Callable[[str], Connection] = self._open

@@ -295,8 +295,10 @@ class PostgresDoneLedger(ControlledDoneLedger[PgConnection]):
         migrate: bool = True,
         prepare_threshold: int | None = 5,
     ) -> None:
-        check_flag("PostgresDoneLedger", "auto_complete", auto_complete)  # before connecting
+        where = f"{type(self).__name__}.__init__"
+        check_flag(where, "auto_complete", auto_complete)  # before connecting
         holder = open_migrated(
+            where,
             conninfo,
             KIND,
             DONE_LEDGER_MIGRATIONS,

@@ -593,8 +593,10 @@ class PostgresFindingsSink(ControlledFindingsSink[PgConnection]):
         migrate: bool = True,
         prepare_threshold: int | None = 5,
     ) -> None:
-        check_flag("PostgresFindingsSink", "auto_complete", auto_complete)  # before connecting
+        where = f"{type(self).__name__}.__init__"
+        check_flag(where, "auto_complete", auto_complete)  # before connecting
         holder = open_migrated(
+            where,
             conninfo,
             KIND,
             FINDINGS_MIGRATIONS,

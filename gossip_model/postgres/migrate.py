@@ -40,6 +40,7 @@ from functools import cached_property
 import psycopg
 from psycopg import sql
 
+from gossip_model.core.arguments import check_flag
 from gossip_model.db.errors import SchemaMigrationError
 from gossip_model.db.migrations import (
     Migration,
@@ -244,6 +245,7 @@ __all__ = [
 
 
 def open_migrated(
+    where: str,
     conninfo: str,
     kind: InMemoryStoreKind,
     migrations: MigrationSet,
@@ -254,9 +256,11 @@ def open_migrated(
     """Connect, then apply (MIG-3) or only validate (MIG-5) ``migrations``.
 
     The connection is closed again if either step fails, so a constructor that
-    raises leaves no open connection behind.
+    raises leaves no open connection behind. ``where`` (``Owner.__init__``)
+    prefixes the messages of bad arguments, all checked before connecting.
     """
-    holder = PgConnection(conninfo, kind, prepare_threshold=prepare_threshold)
+    check_flag(where, "migrate", migrate)
+    holder = PgConnection(conninfo, kind, prepare_threshold=prepare_threshold, where=where)
     try:
         conn = holder.connection("connect")
         if migrate:

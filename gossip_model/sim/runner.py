@@ -142,8 +142,9 @@ class DoneLedgerSim:
         if ledger is None:
             ledger = InMemoryDoneLedger()
         elif ledger.snapshot() or ledger.pending_count() > 0:
-            raise ValueError(
-                "DoneLedgerSim needs a fresh ledger (empty snapshot, nothing pending) (SIM-10)"
+            raise ValueError(  # SIM-10
+                "DoneLedgerSim.__init__: ledger is not a fresh ledger (it has rows or pending "
+                "writes); pass a new, empty ledger, or call ledger.reset() first"
             )
         self._ledger: SimLedger = ledger
         self._tracker = RunTracker()
@@ -290,7 +291,7 @@ class DoneLedgerSim:
     # -- step (SIM-12) ---------------------------------------------------------------
     def step(self, op: DoneLedgerSimOp) -> _StepResult:
         """Execute one op (section 4), count it, tick; never draws (SIM-12)."""
-        self._ensure_live()
+        self._ensure_live("step")
         event, violations = self._execute(op)
         self._ops_executed += 1
         self._ctx.tick()
@@ -476,7 +477,7 @@ class DoneLedgerSim:
     # -- runs (RUN-1..RUN-10, SWZ-1..SWZ-10) ---------------------------------------------
     def run(self, safety_ops: int, liveness_ops: int = 0) -> DoneLedgerSimReport:
         """Two-phase run: safety, drain, liveness, final drain, convergence (RUN-1..RUN-8)."""
-        self._ensure_live()
+        self._ensure_live("run")
         counts: dict[DoneLedgerSimEventKind, int] = {}
         violations: list[DoneLedgerViolation] = []
         generator = self._generator
@@ -498,7 +499,7 @@ class DoneLedgerSim:
 
     def run_swizzle_clog(self, batch_count: int) -> DoneLedgerSimReport:
         """Hold overlapping writes, then land them in a random order, failing some (SWZ)."""
-        self._ensure_live()
+        self._ensure_live("run_swizzle_clog")
         counts: dict[DoneLedgerSimEventKind, int] = {}
         violations: list[DoneLedgerViolation] = []
         rng = self._ctx.rng
@@ -585,11 +586,12 @@ class DoneLedgerSim:
             depth=self._tracker.stats(),
         )
 
-    def _ensure_live(self) -> None:
+    def _ensure_live(self, method: str) -> None:
+        """SIM-14: a simulation runs once; ``method`` names the call for the message."""
         if self._spent:
             raise RuntimeError(
-                "this DoneLedgerSim has already run; build a fresh SimContext and "
-                "DoneLedgerSim for another run (SIM-14)"
+                f"DoneLedgerSim.{method}: this simulation has already run; build a fresh "
+                "SimContext and DoneLedgerSim for another run"
             )
 
     def _tracked_ids(self) -> list[PendingWriteId]:

@@ -57,7 +57,9 @@ def require_sqlite_version(version: tuple[int, int, int]) -> None:
     if version < MIN_SQLITE_VERSION:
         found = ".".join(map(str, version))
         raise RuntimeError(
-            f"gossip_model.sqlite needs SQLite 3.24 or newer (UPSERT); this Python links {found}"
+            f"import gossip_model.sqlite: needs SQLite 3.24 or newer (UPSERT); this Python "
+            f"links {found}; use a Python built against a newer SQLite (or the in-memory "
+            "or PostgreSQL stores)"
         )
 
 
@@ -123,28 +125,41 @@ def backend_error(
 
 
 def check_open_arguments(
-    database: object, timeout: object, synchronous: object
+    where: str, database: object, timeout: object, synchronous: object
 ) -> tuple[str, float, str]:
-    """TH-6 for the constructors: path, busy timeout and ``synchronous`` mode (SQ-4).
+    """TH-6 for the constructors: path (SQ-4), busy timeout (SQ-5) and ``synchronous`` (SQ-4).
 
     Returns the path (``os.PathLike`` resolved), the timeout as a float and the
-    mode in upper case.
+    mode in upper case. ``where`` is the ``Owner.__init__`` prefix of the message.
     """
     if isinstance(database, os.PathLike):
         database = os.fspath(database)
     if not isinstance(database, str):
         raise TypeError(
-            f"database must be a str or os.PathLike, got {type(database).__name__} (SQ-4)"
+            f"{where}: database must be a str or os.PathLike, got {type(database).__name__}; "
+            'pass a file path, or ":memory:" for a private in-memory database'
         )
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+        raise TypeError(
+            f"{where}: timeout must be a number of seconds, got {type(timeout).__name__}; "
+            "pass e.g. 5.0"
+        )
     if not 0 <= timeout < float("inf"):
-        raise ValueError(f"timeout must be a finite number >= 0, got {timeout!r} (SQ-5)")
+        raise ValueError(
+            f"{where}: timeout must be a finite number >= 0, got {timeout!r}; pass e.g. 5.0"
+        )
+    modes = ", ".join(SYNCHRONOUS_MODES)
     if not isinstance(synchronous, str):
-        raise TypeError(f"synchronous must be a str, got {type(synchronous).__name__} (SQ-4)")
+        raise TypeError(
+            f"{where}: synchronous must be a str, got {type(synchronous).__name__}; "
+            f"pass one of {modes}"
+        )
     mode = synchronous.upper()
     if mode not in SYNCHRONOUS_MODES:
-        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}, got {synchronous!r}")
+        raise ValueError(
+            f"{where}: synchronous must be one of {modes}, got {synchronous!r}; "
+            'pass "FULL" (the default) unless you accept losing the last commits on power loss'
+        )
     return database, float(timeout), mode
 
 

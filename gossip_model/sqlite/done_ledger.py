@@ -69,7 +69,6 @@ from gossip_model.sqlite.migrate import DONE_LEDGER_SCHEMA, open_database
 
 KIND = InMemoryStoreKind.DONE_LEDGER
 TABLE = "done_ledger_entries"
-_OWNER = "SqliteDoneLedger"
 _COLUMNS = ", ".join(DONE_COLUMNS)
 _KEY_COLUMNS = ("tenant_id", "policy_hash", "ovid_hash")
 _PROVENANCE_COLUMNS = ("run_id", "shard_id", "fence_epoch", "started_at", "finished_at")
@@ -280,8 +279,10 @@ class SqliteDoneLedger(ControlledDoneLedger[SqliteDatabase]):
         synchronous: str = "FULL",
         migrate: bool = True,
     ) -> None:
-        check_flag(_OWNER, "auto_complete", auto_complete)  # before the file is touched
+        where = f"{type(self).__name__}.__init__"
+        check_flag(where, "auto_complete", auto_complete)  # before the file is touched
         db = open_database(
+            where,
             KIND,
             DONE_LEDGER_SCHEMA,
             database,

@@ -100,7 +100,6 @@ from gossip_model.sqlite.connection import (
 from gossip_model.sqlite.migrate import FINDINGS_SCHEMA, open_database
 
 KIND = InMemoryStoreKind.FINDINGS
-_OWNER = "SqliteFindingsSink"
 _FOREIGN_KEY = "SQLITE_CONSTRAINT_FOREIGNKEY"
 Row = tuple[Any, ...]
 
@@ -439,8 +438,10 @@ class SqliteFindingsSink(ControlledFindingsSink[SqliteDatabase]):
         synchronous: str = "FULL",
         migrate: bool = True,
     ) -> None:
-        check_flag(_OWNER, "auto_complete", auto_complete)  # before the file is touched
+        where = f"{type(self).__name__}.__init__"
+        check_flag(where, "auto_complete", auto_complete)  # before the file is touched
         db = open_database(
+            where,
             KIND,
             FINDINGS_SCHEMA,
             database,

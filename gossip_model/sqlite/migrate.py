@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from gossip_model.core.arguments import check_flag
 from gossip_model.db.errors import CorruptedHistoryRecord, SchemaMigrationError
 from gossip_model.db.migrations import Migration, load_migrations, plan_migrations, require_applied
 from gossip_model.inmemory.errors import InMemoryStoreKind
@@ -191,6 +192,7 @@ __all__ = [
 
 
 def open_database(
+    where: str,
     kind: InMemoryStoreKind,
     schema: Schema,
     database: object,
@@ -202,10 +204,10 @@ def open_database(
     """Check the constructor arguments, connect (SQ-4), then migrate (MIG-4) or validate (MIG-5).
 
     A migration failure closes the connection before the error propagates.
+    ``where`` (``Owner.__init__``) prefixes the messages of bad arguments.
     """
-    path, seconds, mode = check_open_arguments(database, timeout, synchronous)
-    if not isinstance(migrate, bool):
-        raise TypeError(f"migrate must be a bool, got {type(migrate).__name__} (MIG-5)")
+    path, seconds, mode = check_open_arguments(where, database, timeout, synchronous)
+    check_flag(where, "migrate", migrate)
     db = SqliteDatabase(kind, path, timeout=seconds, synchronous=mode)
     try:
         if migrate:

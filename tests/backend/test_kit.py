@@ -283,12 +283,12 @@ def test_arguments_name_what_was_expected(make: Any) -> None:
     with pytest.raises(TypeError) as info:
         ledger.batch_upsert(3)
     assert str(info.value) == (
-        f"{name}.batch_upsert: records must be an iterable of DoneLedgerRecord "
-        "(a list or tuple), got int (TH-6)"
+        f"{name}.batch_upsert: records must be an iterable of DoneLedgerRecord, "
+        "got int; pass a list or tuple of DoneLedgerRecord"
     )
     with pytest.raises(TypeError, match=r"ovid_hashes must be an iterable of OvidHash"):
         ledger.batch_get(tenant(1), policy(1), 5)
-    with pytest.raises(TypeError, match=r"got a single OvidHash \(wrap it in a list\)"):
+    with pytest.raises(TypeError, match=r"got a single OvidHash; wrap it in a list"):
         ledger.batch_get(tenant(1), policy(1), ovid(1))
     with pytest.raises(TypeError, match=r"records must be an iterable .* got str"):
         ledger.batch_upsert("abc")
@@ -307,7 +307,7 @@ def test_arguments_name_what_was_expected(make: Any) -> None:
 )
 def test_auto_complete_must_be_a_bool_everywhere(make: Any) -> None:
     """ST-2 / TH-6: one check, one message shape, for every store."""
-    with pytest.raises(TypeError, match=r"^\w+: auto_complete must be a bool, got int"):
+    with pytest.raises(TypeError, match=r"^\w+\.__init__: auto_complete must be a bool, got int"):
         make(1)
 
 

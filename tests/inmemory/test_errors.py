@@ -80,7 +80,7 @@ def test_err3_pending_write_id_is_a_u64_value() -> None:
     with pytest.raises(ValueError, match="-1"):
         PendingWriteId(-1)
     for bad in (1.0, "1", True):
-        with pytest.raises(TypeError, match=r"PendingWriteId\.value must be an int"):
+        with pytest.raises(TypeError, match=r"^PendingWriteId: value must be an int"):
             PendingWriteId(bad)  # type: ignore[arg-type]
     assert repr(PendingWriteId(7)) == str(PendingWriteId(7)) == "PendingWriteId(7)"
     assert PendingWriteId(1) < PendingWriteId(2)
