@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.suite.test_plugin import battery
 
@@ -63,7 +64,12 @@ def test_every_block_of_the_guide_runs(tmp_path: Path) -> None:
 
     The user's project has a top-level package of its own named ``rules`` (whose
     modules fail on import): the battery must not import it in place of the machines.
+    Skipped under the ``dev`` profile (the quick loop), like the README's shown
+    commands: its steps are processes that do not depend on the profile; the
+    default run and CI run it (issue 11 item 4).
     """
+    if settings.get_current_profile_name() == "dev":
+        pytest.skip("dev profile: the guide's commands run in the default run, not the quick loop")
     own_rules = tmp_path / "rules"
     own_rules.mkdir()
     (own_rules / "__init__.py").write_text('"""The user project\'s own package."""\n')
