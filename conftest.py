@@ -9,7 +9,9 @@ and never load a default over the built-in choice. Pick one with
   --hypothesis-profile=dev``): 10 examples per property, no deadline. Tests
   with a fixed budget (the planted-bug power tests and the HYP-16 depth
   measurements) keep their own explicit settings, so ``dev`` still catches
-  every planted bug.
+  every planted bug. Under ``dev`` the seed sweeps run their first chunk only
+  and the shown commands (README, docs, backend guide) are skipped; the
+  default run and CI run them (issue 11 item 4).
 * ``thorough``, for nightly or scale-out runs: ``max_examples=1_000`` (the
   HYP-12 figure). Hypothesis keeps a tree of every choice sequence it tried,
   so memory grows with the example count: issue 11 measured one process past
