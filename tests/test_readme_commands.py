@@ -11,9 +11,10 @@ command is long:
 * ``python -m pytest``: run as shown (every option, profile and marker) on a
   small selection: for ``-m slow`` the first chunk of the slow sweep, exactly
   as shown (so a missing ``--no-cov`` fails on the coverage gate, as the full
-  command would); otherwise one short file, with ``--no-cov`` added when
-  missing, because the 95% gate measures the full default run, which is what
-  ``.ci/run`` runs;
+  command would); for the battery (``--pyargs gossip_model.suite``) every
+  item at ``--gossip-scale=0.1``; otherwise one short file, with ``--no-cov``
+  added when missing, because the 95% gate measures the full default run,
+  which is what ``.ci/run`` runs;
 * ``python -m pip install``: NOT run (it would reinstall the environment
   under test, which ``.ci/run`` does anyway); the extras it names must exist;
 * ``bash -c '. .ci/postgres.sh; ...'``: the inner command runs (made small)
@@ -46,6 +47,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 #: docs/backend-guide.md is left out: its commands need the files its earlier blocks
@@ -56,6 +58,8 @@ DOCUMENTS = [
     *sorted(p for p in (ROOT / "docs").rglob("*.md") if p not in RUN_ELSEWHERE),
 ]
 SHELL_FENCE = re.compile(r"^```(bash|sh|shell|console)\s*$")
+QUICK_LOOP_PROFILE = "dev"
+"""conftest.py's quick-loop profile, under which no shown command is started."""
 MAX_SEEDS = 3
 MAX_OPS = 60
 SLOW_NODE = "tests/sim/test_sweeps.py::test_done_ledger_sim_radioactive[seeds0-9]"
@@ -72,7 +76,11 @@ SMALL = {
     "": "tests/rules/test_machine_shape.py",
     "tests/rules": "tests/rules/test_machine_shape.py",
     "tests/inmemory": "tests/inmemory/test_errors.py",
+    "tests/linearizability": "tests/linearizability/test_history_recorder.py",
 }
+BATTERY_SCALE = "--gossip-scale=0.1"
+"""Added to a shown battery command (``--pyargs gossip_model.suite``): every item still
+runs, at a tenth of the sizes (``tests/suite/test_plugin.py`` runs the same scale)."""
 MYBACKEND = """\
 from gossip_model.inmemory import InMemoryDoneLedger
 
@@ -187,6 +195,9 @@ def _pytest(command: str, tmp: Path) -> Run:
         # Run as shown: the gate applies (and fails) to a -m selection as to its first chunk.
         assert options[options.index("-m") + 1] == "slow", "add a selection for this marker"
         selection = [SLOW_IN[p] for p in paths] if paths else [SLOW_NODE]
+    elif "--pyargs" in options:
+        # The battery is the selection; it is made small by its own size option.
+        selection = [BATTERY_SCALE]
     else:
         selection = [SMALL.get(p, p) for p in paths] if paths else [SMALL[""]]
         if "--no-cov" not in options:  # the gate is for the full run, not for a sample
@@ -325,9 +336,17 @@ def _clean_env() -> dict[str, str]:
     ("document", "command"), COMMANDS, ids=[f"{d}:{c[:60]}" for d, c in COMMANDS]
 )
 def test_shown_command_works(document: str, command: str, tmp_path: Path) -> None:
-    """Issue 10: the command runs (made small) and succeeds, or is checked statically."""
+    """Issue 10: the command runs (made small) and succeeds, or is checked statically.
+
+    Under the ``dev`` profile (the quick loop) a command that would start a
+    process is skipped, saying so: each costs a fresh interpreter (often a
+    pytest with xdist workers) and none depends on the profile; the default
+    run and CI run every one (issue 11 item 4).
+    """
     (recipe,) = recipes_for(command)
     plan = recipe.plan(command, tmp_path)
+    if isinstance(plan, Run) and settings.get_current_profile_name() == QUICK_LOOP_PROFILE:
+        pytest.skip("dev profile: shown commands run in the default run, not the quick loop")
     if isinstance(plan, str):
         if plan.startswith("skipped"):
             pytest.skip(plan)
@@ -373,6 +392,13 @@ def test_recipes_shrink_and_keep_the_shown_options(tmp_path: Path) -> None:
     assert SLOW_NODE in slow.argv
     sample = _pytest("python -m pytest --hypothesis-profile=dev", tmp_path)
     assert sample.argv[3:6] == ["--hypothesis-profile=dev", "--no-cov", SMALL[""]]
+    battery = _pytest("python -m pytest --no-cov --pyargs gossip_model.suite -n auto", tmp_path)
+    assert battery.argv[3:] == [
+        "--no-cov", "--pyargs", "gossip_model.suite", "-n", "auto", BATTERY_SCALE,
+        "-p", "no:cacheprovider",
+    ]  # fmt: skip
+    lin = _pytest("python -m pytest --no-cov -q tests/linearizability", tmp_path)
+    assert SMALL["tests/linearizability"] in lin.argv
     with pytest.raises(AssertionError, match="unknown extra"):
         _pip_install("python -m pip install -e '.[nope]'", tmp_path)
 

@@ -14,6 +14,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -192,6 +193,9 @@ def seeds() -> list[int]:
     return list(range(int(os.environ.get("GOSSIP_DONE_DIFF_CASES", "100"))))
 
 
+# Issue 11 item 4: 100 seeded sequences, traced under coverage for lines and branches the
+# rest of the suite already reaches (per-test contexts); every sequence still runs.
+@pytest.mark.untraced
 def test_done_ledger_matches_fold_oracle_differential() -> None:
     """Item 36 / DL-3..DL-7, DL-10, DL-12: receipts and reads equal the oracle, per seed."""
     for seed in seeds():

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -268,6 +269,9 @@ def test_done_ledger_record_merge_preserves_winner_field_coherence(
         assert result.error_code is not None
 
 
+# Issue 11 item 4: up to 5,040 folds per example, each traced under coverage, for lines
+# and branches the other properties of this module already reach (per-test contexts).
+@pytest.mark.untraced
 @settings(deadline=None)
 @given(rs=st.lists(records(), min_size=2, max_size=7))
 def test_done_ledger_record_merge_converges_under_all_permutations(

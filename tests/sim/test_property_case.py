@@ -231,6 +231,10 @@ def run_property_case(
     return case
 
 
+# Issue 11 item 4: coverage tracing multiplied this test's time about fourfold (30 s of the
+# default run) while every line and branch it reaches is also reached by the rest of
+# tests/sim (measured with per-test coverage contexts); the property runs in full.
+@pytest.mark.untraced
 @LARGE_REPR_OK
 @settings(PROPERTY_SETTINGS)
 @given(seed=SEEDS, level=LEVELS, ops=OPS)
