@@ -65,6 +65,11 @@ checked = st.one_of(st.sampled_from(CHECKED_VALUES), st.integers(0, 6), st.integ
 ids64 = st.one_of(st.sampled_from(ID_VALUES), st.integers(0, 3), st.integers(0, U64))
 counts = st.one_of(st.sampled_from((0, 1, 2, I31)), st.integers(0, I31))
 codes = st.sampled_from(("E1", "E2", "E10", "HTTP 403", "E"))
+# Built once, not per draw (building a strategy per field was much of a draw's cost).
+_keys = st.sampled_from(KEYS)
+_statuses = st.sampled_from(STATUSES)
+_one_in_40 = st.integers(0, 39)
+_positive_counts = st.integers(1, I31) | st.sampled_from((1, 2, I31))
 
 
 @st.composite
@@ -72,20 +77,20 @@ def done_records(
     draw: st.DrawFn, keys: st.SearchStrategy[DoneLedgerKey] | None = None, *, valid: bool = False
 ) -> DoneLedgerRecord:
     """A done-ledger record; with ``valid=False`` sometimes one that fails validation."""
-    key = draw(keys if keys is not None else st.sampled_from(KEYS))
-    status = draw(st.sampled_from(STATUSES))
+    key = draw(keys if keys is not None else _keys)
+    status = draw(_statuses)
     started = draw(checked)
     finished = draw(st.one_of(st.just(started), st.integers(started, I63)))
-    if not valid and draw(st.integers(0, 39)) == 0 and finished > 0:
+    if not valid and draw(_one_in_40) == 0 and finished > 0:
         started, finished = finished, finished - 1  # DL-43: ProvenanceOrdering
     if status is DoneLedgerStatus.SCANNED_CLEAN:
         count = 0
     elif status is DoneLedgerStatus.SCANNED_WITH_FINDINGS:
-        count = draw(st.integers(1, I31) | st.sampled_from((1, 2, I31)))
+        count = draw(_positive_counts)
     else:
         count = draw(counts)
     wants_code = status not in SCANNED
-    if not valid and draw(st.integers(0, 39)) == 0:
+    if not valid and draw(_one_in_40) == 0:
         wants_code = not wants_code  # DL-32 violation: stored as BatchValidation
     code = DoneLedgerErrorCode(draw(codes)) if wants_code else None
     provenance = DoneLedgerProvenance(
