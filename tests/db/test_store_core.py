@@ -70,16 +70,15 @@ from tests.builders import (
     I31,
     I63,
     SWF,
-    batch,
-    chain,
     done_record,
     fill,
-    finding,
-    observation,
-    occurrence,
+    finding_record,
+    full_batch,
+    observation_record,
+    occurrence_record,
     policy,
     tenant,
-    valid_done,
+    valid_done_record,
 )
 
 from .conftest import Backend, Store
@@ -164,7 +163,7 @@ def test_commit_fault_empty_and_invalid_batches_send_no_sql(backend: Backend, ki
     failing validation are decided before any SQL; the faulted payload commits on retry."""
     store: Store = backend.ledger() if kind == "done-ledger" else backend.sink()
     submit = store.batch_upsert if kind == "done-ledger" else store.upsert_batch
-    payload: Any = [rec(1)] if kind == "done-ledger" else batch(T, seed=0x20)
+    payload: Any = [rec(1)] if kind == "done-ledger" else full_batch(T, seed=0x20)[0]
     empty: Any = [] if kind == "done-ledger" else FindingsUpsertBatch()
     counter = backend.count_sql(store)
     store.pending_count()  # no SQL (and on PostgreSQL nothing connects yet)
@@ -193,7 +192,7 @@ def test_commit_fault_empty_and_invalid_batches_send_no_sql(backend: Backend, ki
 def test_newest_first_applies_an_observation_before_its_parents(sink: Store) -> None:
     """FC-3 / ST-16: NEWEST_FIRST applies the observation-only batch first: it fails with
     MissingOccurrence, its parents commit; submitted again, it commits."""
-    f, o, b = chain(T, seed=0x20)
+    _, f, o, b = full_batch(T, seed=0x20)
     sink.set_auto_complete(False)
     parents = sink.upsert_batch(FindingsUpsertBatch((f,), (o,)))
     child = sink.upsert_batch(FindingsUpsertBatch(observations=(b,)))
@@ -328,7 +327,7 @@ def test_sink_argument_checks_run_before_the_lock(sink: Store, call: Any, messag
 def test_pre_submit_checks_run_before_the_lock(sink: Store) -> None:
     """DBF-1: FS-3 (one tenant per batch) raises from ``upsert_batch`` itself, as the
     in-memory ``BatchValidation``, and consumes no op id."""
-    f = finding(T, 0x20)
+    f = finding_record(T, 0x20)
     other = dataclasses.replace(f, tenant_id=TenantId(fill(9)))
     with pytest.raises(BatchValidation) as info:
         sink.upsert_batch(FindingsUpsertBatch((f, other)))
@@ -364,8 +363,8 @@ def test_done_ledger_values_out_of_range(
 ) -> None:
     """ENC-2 / ENC-3 / ENC-6: stored by apply, raised by wait, naming the field and the
     position of the key's first record in the batch; nothing is written."""
-    bad = dataclasses.replace(valid_done(5, SWF), **changes)
-    handle = ledger.batch_upsert([rec(1), valid_done(5, SWF), rec(2), bad])
+    bad = dataclasses.replace(valid_done_record(5, SWF), **changes)
+    handle = ledger.batch_upsert([rec(1), valid_done_record(5, SWF), rec(2), bad])
     with pytest.raises(ValueOutOfRange) as info:
         handle.wait(JOIN)
     value = next(iter(changes.values()))
@@ -398,7 +397,7 @@ def respan(o: OccurrenceRecord, offset: int) -> OccurrenceRecord:
 def test_findings_values_out_of_range(sink: Store) -> None:
     """ENC-2 / ENC-4 / ENC-6: epochs, offsets, offset + length and times beyond the columns,
     named by field and position within their layer; nothing is written."""
-    f, o, b = chain(T, seed=0x20)
+    _, f, o, b = full_batch(T, seed=0x20)
     late_epoch = dataclasses.replace(b, fence_epoch=FenceEpoch(2**63))
     with pytest.raises(ValueOutOfRange) as info:
         sink.upsert_batch(FindingsUpsertBatch((f,), (o,), (late_epoch,))).wait(JOIN)
@@ -424,7 +423,7 @@ def test_precedence_of_a_missing_parent_and_a_value_out_of_range(
     beyond the columns. PostgreSQL replays the in-memory checks before encoding (DBF-8), so
     the in-memory error wins; SQLite encodes before its transaction and finds missing
     parents row by row inside it (SQ-7), so the encoding error wins. Nothing is written."""
-    f, o, b = chain(T, seed=0x20)
+    _, f, o, b = full_batch(T, seed=0x20)
     expected = ValueOutOfRange if backend.is_sqlite else MissingOccurrence
     with pytest.raises(expected):
         sink.upsert_batch(FindingsUpsertBatch((f,), (respan(o, 2**63),), (b,))).wait(JOIN)
@@ -498,40 +497,40 @@ def test_dbe3_integrity_outcomes_are_the_in_memory_exceptions(ledger: Store, sin
     MissingOccurrence and BatchValidation come out of the database stores as the in-memory
     classes, with the same fields and ERR-4 messages, from the same call."""
     t = tenant(4)
-    full, finding_, occurrence_, observation_ = batch(t), *chain(t)
+    full, finding, occurrence, observation = full_batch(t)
     forged_finding = FindingRecord(
         t,
-        finding_.finding_id,
+        finding.finding_id,
         StableItemId(fill(0x99)),
-        finding_.rule_fingerprint,
-        finding_.secret_hash,
+        finding.rule_fingerprint,
+        finding.secret_hash,
     )
     forged_occurrence = OccurrenceRecord(
         t,
-        occurrence_.occurrence_id,
-        finding_.finding_id,
-        occurrence_.object_version_id,
+        occurrence.occurrence_id,
+        finding.finding_id,
+        occurrence.object_version_id,
         999,
-        occurrence_.byte_length,
+        occurrence.byte_length,
     )
-    clash = observation(t, occurrence_, 3, 41, 1, 1, 1, 10)
-    orphan_occurrence = occurrence(t, finding(t, 40), 7, 0)
-    orphan_observation = observation(t, orphan_occurrence, 3, 4, 1, 1, 1, 1)
+    clash = observation_record(t, occurrence, 3, 41, 1, 1, 1, 10)
+    orphan_occurrence = occurrence_record(t, finding_record(t, 40), 7, 0)
+    orphan_observation = observation_record(t, orphan_occurrence, 3, 4, 1, 1, 1, 1)
     cases = [
         (
             FindingsUpsertBatch((forged_finding,)),
-            FindingConflict(t, finding_.finding_id),
-            f"finding conflict for tenant {t!r}, finding {finding_.finding_id!r}",
+            FindingConflict(t, finding.finding_id),
+            f"finding conflict for tenant {t!r}, finding {finding.finding_id!r}",
         ),
         (
             FindingsUpsertBatch(occurrences=(forged_occurrence,)),
-            OccurrenceConflict(t, occurrence_.occurrence_id),
-            f"occurrence conflict for tenant {t!r}, occurrence {occurrence_.occurrence_id!r}",
+            OccurrenceConflict(t, occurrence.occurrence_id),
+            f"occurrence conflict for tenant {t!r}, occurrence {occurrence.occurrence_id!r}",
         ),
         (
             FindingsUpsertBatch(observations=(clash,)),
-            ObservationConflict(t, observation_.observation_id),
-            f"observation conflict for tenant {t!r}, observation {observation_.observation_id!r}",
+            ObservationConflict(t, observation.observation_id),
+            f"observation conflict for tenant {t!r}, observation {observation.observation_id!r}",
         ),
         (
             FindingsUpsertBatch(occurrences=(orphan_occurrence,)),
@@ -560,7 +559,7 @@ def test_dbe3_integrity_outcomes_are_the_in_memory_exceptions(ledger: Store, sin
         assert str(got) == message == str(want)
     assert sink.durable_counts() == reference.durable_counts()
     # BatchValidation: from upsert_batch itself for the sink, from wait() for the ledger.
-    mixed = FindingsUpsertBatch((finding_, finding(tenant(5), 10)))
+    mixed = FindingsUpsertBatch((finding, finding_record(tenant(5), 10)))
     for store in (reference, sink):
         with pytest.raises(BatchValidation) as info:
             store.upsert_batch(mixed)
@@ -587,13 +586,13 @@ def tampered_occurrence(record: OccurrenceRecord, byte: int) -> OccurrenceRecord
 def test_natural_key_violations_map_to_conflicts(sink: Store) -> None:
     """DBF-7 (open point, recommended choice): a natural key held under another id, stored
     or earlier in the same batch, is a conflict naming the id being written."""
-    f, o, _ = chain(T, seed=0x20)
+    _, f, o, _ = full_batch(T, seed=0x20)
     sink.upsert_batch(FindingsUpsertBatch((f,), (o,))).wait(JOIN)
     stored_twin = tampered_finding(f, 0xA1)
     with pytest.raises(FindingConflict) as info:
         sink.upsert_batch(FindingsUpsertBatch((stored_twin,))).wait(JOIN)
     assert info.value == FindingConflict(T, stored_twin.finding_id)
-    g = finding(T, 0x40)
+    g = finding_record(T, 0x40)
     first, second = tampered_finding(g, 0xB1), tampered_finding(g, 0xB2)
     with pytest.raises(FindingConflict) as info:
         sink.upsert_batch(FindingsUpsertBatch((first, second))).wait(JOIN)

@@ -36,7 +36,7 @@ from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.postgres import PostgresDoneLedger, PostgresFindingsSink
 from gossip_model.postgres.connection import PgConnection, normalise_conninfo
 from gossip_model.postgres.findings import build_plan, explain_violation, write_plan
-from tests.builders import FP, SWF, batch, chain, fill, ovid, policy, tenant, valid_done
+from tests.builders import FP, SWF, fill, full_batch, ovid, policy, tenant, valid_done_record
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +46,7 @@ TENANT, POLICY = tenant(), policy()
 
 
 def done(n: int, status: Any = SWF) -> Any:
-    return valid_done(n, status)
+    return valid_done_record(n, status)
 
 
 # --- redaction (CONF-R1..R3 over database errors) ----------------------------------------------
@@ -77,7 +77,7 @@ def tampered_finding(record: FindingRecord, byte: int) -> FindingRecord:
 def test_database_errors_render_without_batch_values(
     sink: PostgresFindingsSink, raw: Conn
 ) -> None:
-    f, o, b = chain(TENANT, seed=0x20)
+    _, f, o, b = full_batch(TENANT, seed=0x20)
     sink.upsert_batch(FindingsUpsertBatch((f,), (o,))).wait(1)
     # A row holding b's natural key under another id: 23505 on observations_natural_unique,
     # whose DETAIL line quotes the key; only code, table and constraint may surface.
@@ -138,7 +138,7 @@ def test_corrupt_done_ledger_rows(ledger: PostgresDoneLedger, raw: Conn) -> None
 def test_corrupt_findings_rows_fail_reads_and_writes(
     sink: PostgresFindingsSink, raw: Conn
 ) -> None:
-    full = batch(TENANT, seed=0x20)
+    full = full_batch(TENANT, seed=0x20)[0]
     sink.upsert_batch(full).wait(1)
     raw.execute("ALTER TABLE findings DROP CONSTRAINT findings_secret_hash_len_ck")
     raw.execute("UPDATE findings SET secret_hash = %s", (b"\x01" * 31,))
@@ -187,10 +187,9 @@ def test_connect_failure_on_reconnect_is_stored_and_retried(
 def test_findings_sink_lifecycle_and_prepare_threshold(pg_conninfo: str) -> None:
     """PG-3: ``prepare_threshold=None`` (transaction poolers) works the same."""
     with PostgresFindingsSink(pg_conninfo, prepare_threshold=None) as sink:
+        full = full_batch(TENANT, seed=0x20)[0]
         for _ in range(7):
-            assert sink.upsert_batch(batch(TENANT, seed=0x20)).wait(1) == FindingsCommitReceipt(
-                1, 1, 1
-            )
+            assert sink.upsert_batch(full).wait(1) == FindingsCommitReceipt(1, 1, 1)
         assert repr(sink) == "PostgresFindingsSink(pending_ops=0, auto_complete=True)"
         assert sink._core.durable.prepare_threshold is None
     assert not sink._core.durable.is_open
@@ -240,8 +239,8 @@ def no_replay(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("no_replay")
 def test_foreign_keys_map_to_missing_parent_errors(sink: PostgresFindingsSink) -> None:
     """DBF-4: 23503 names the first record in input order whose parent is absent."""
-    f, o, b = chain(TENANT, seed=0x20)
-    _, o2, b2 = chain(TENANT, seed=0x40)
+    _, f, o, b = full_batch(TENANT, seed=0x20)
+    _, _, o2, b2 = full_batch(TENANT, seed=0x40)
     with pytest.raises(MissingFinding) as missing_finding:
         sink.upsert_batch(FindingsUpsertBatch((f,), (o, o2))).wait(1)
     assert missing_finding.value == MissingFinding(TENANT, o2.finding_id, o2.occurrence_id)
@@ -256,9 +255,11 @@ def test_foreign_keys_map_to_missing_parent_errors(sink: PostgresFindingsSink) -
 @pytest.mark.usefixtures("no_replay")
 def test_late_conflicts_are_caught_by_the_sql_checks(sink: PostgresFindingsSink) -> None:
     """DBF-3 (DO NOTHING + comparison) and DBF-5 (identity WHERE) without the replay."""
-    f, o, b = chain(TENANT, seed=0x20)
+    _, f, o, b = full_batch(TENANT, seed=0x20)
     sink.upsert_batch(FindingsUpsertBatch((f,), (o,), (b,))).wait(1)
-    other_f = dataclasses.replace(f, stable_item_id=chain(TENANT, seed=0x40)[0].stable_item_id)
+    other_f = dataclasses.replace(
+        f, stable_item_id=full_batch(TENANT, seed=0x40)[1].stable_item_id
+    )
     with pytest.raises(FindingConflict) as finding_conflict:
         sink.upsert_batch(FindingsUpsertBatch((other_f,))).wait(1)
     assert finding_conflict.value == FindingConflict(TENANT, f.finding_id)
@@ -277,7 +278,7 @@ def test_rows_a_concurrent_writer_inserted_identically_are_accepted(
     sink: PostgresFindingsSink, raw: Conn
 ) -> None:
     """DBF-3: fewer rows inserted than sent, but the comparison finds no difference."""
-    full = batch(TENANT, seed=0x20)
+    full = full_batch(TENANT, seed=0x20)[0]
     sink.upsert_batch(full).wait(1)
     plan = build_plan(full, {}, {})  # as if the DBF-8 read had seen nothing stored
     assert (len(plan.findings), len(plan.occurrences), len(plan.rounds)) == (1, 1, 1)
@@ -291,7 +292,7 @@ def test_violation_without_a_culprit_stays_a_database_error(
 ) -> None:
     """DBF-4 / DBF-7: when the lookup after ROLLBACK finds nobody, no integrity error is made
     up (``apply_batch`` then keeps ``DatabaseBackendError``)."""
-    full = batch(TENANT, seed=0x20)
+    full = full_batch(TENANT, seed=0x20)[0]
     sink.upsert_batch(full).wait(1)
     plan = build_plan(full, {}, {})
     for constraint in (

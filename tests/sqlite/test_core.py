@@ -41,13 +41,12 @@ from gossip_model.persistence import (
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
 from tests.builders import (
-    batch,
-    chain,
     done_record,
     fill,
-    finding,
-    observation,
-    occurrence,
+    finding_record,
+    full_batch,
+    observation_record,
+    occurrence_record,
     tenant,
 )
 
@@ -121,8 +120,7 @@ def test_constructor_argument_checks(factory: Any, kwargs: dict[str, Any], error
 
 def revealing_errors(db_path: str) -> tuple[list[Exception], list[bytes]]:
     """Provoke every database error with a batch, and return the errors and its values."""
-    full = batch(tenant(0xAB))
-    f, o, b = chain(tenant(0xAB))
+    full, f, o, b = full_batch(tenant(0xAB))
     values = [
         bytes(v)
         for v in (
@@ -214,8 +212,8 @@ def test_sq7_findings_apply_row_by_row_in_one_immediate_transaction(
     one being ``ObservationConflict``; foreign-key failures name the record being written;
     any error rolls the whole batch back."""
     t = tenant(6)
-    f1, o1, b1 = chain(t, seed=10)
-    f2, o2, b2 = chain(t, seed=40)
+    _, f1, o1, b1 = full_batch(t, seed=10)
+    _, f2, o2, b2 = full_batch(t, seed=40)
     batch = FindingsUpsertBatch((f1, f2), (o1, o2), (b1, b2))
     counter = StatementCounter(connection_of(sink))
     assert sink.upsert_batch(batch).wait(JOIN) == FindingsCommitReceipt(2, 2, 2)
@@ -251,7 +249,7 @@ def test_sq7_findings_apply_row_by_row_in_one_immediate_transaction(
     forged = FindingRecord(
         t, f1.finding_id, StableItemId(fill(0x99)), f1.rule_fingerprint, f1.secret_hash
     )
-    f3 = finding(t, 70)
+    f3 = finding_record(t, 70)
     counter.statements.clear()
     with pytest.raises(FindingConflict):
         sink.upsert_batch(FindingsUpsertBatch((f3, forged))).wait(JOIN)
@@ -259,7 +257,7 @@ def test_sq7_findings_apply_row_by_row_in_one_immediate_transaction(
     assert "COMMIT" not in _kinds(counter.statements)
     assert sink.get_finding(t, f3.finding_id) is None
     # A refused observation upsert (identity differs: ovid 41) is ObservationConflict.
-    clash = observation(t, o1, 3, 41, 9, 9, 9, 999)
+    clash = observation_record(t, o1, 3, 41, 9, 9, 9, 999)
     assert clash.observation_id == b1.observation_id
     with pytest.raises(ObservationConflict) as conflict:
         sink.upsert_batch(FindingsUpsertBatch((f3,), observations=(clash,))).wait(JOIN)
@@ -267,12 +265,12 @@ def test_sq7_findings_apply_row_by_row_in_one_immediate_transaction(
     assert sink.get_observation(t, b1.observation_id) == b1
     assert sink.get_finding(t, f3.finding_id) is None
     # Missing parents name the first record in input order whose parent is absent.
-    orphan_a = occurrence(t, finding(t, 90), 7, 0)
-    orphan_b = occurrence(t, finding(t, 91), 8, 0)
+    orphan_a = occurrence_record(t, finding_record(t, 90), 7, 0)
+    orphan_b = occurrence_record(t, finding_record(t, 91), 8, 0)
     with pytest.raises(MissingFinding) as missing:
         sink.upsert_batch(FindingsUpsertBatch((f3,), (o1, orphan_a, orphan_b))).wait(JOIN)
     assert missing.value == MissingFinding(t, orphan_a.finding_id, orphan_a.occurrence_id)
-    lost = observation(t, orphan_b, 3, 4, 1, 1, 1, 1)
+    lost = observation_record(t, orphan_b, 3, 4, 1, 1, 1, 1)
     with pytest.raises(MissingOccurrence) as missing_occurrence:
         sink.upsert_batch(FindingsUpsertBatch(observations=(b2, lost))).wait(JOIN)
     assert missing_occurrence.value == MissingOccurrence(

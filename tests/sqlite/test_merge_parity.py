@@ -34,7 +34,7 @@ from gossip_model.persistence import (
     ObservationRecord,
 )
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
-from tests.inmemory.builders import finding_record, occurrence_record, policy
+from tests.builders import finding_record, occurrence_record, policy
 
 from .conftest import StatementCounter, connection_of
 

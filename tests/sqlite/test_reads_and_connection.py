@@ -27,7 +27,7 @@ from gossip_model.persistence import (
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
 from gossip_model.sqlite.connection import require_sqlite_version
-from tests.inmemory.builders import FP, FR, SC, SK, SWF, done_record, full_batch, policy, tenant
+from tests.builders import FP, FR, SC, SK, SWF, done_record, full_batch, policy, tenant
 
 from .conftest import JOIN, StatementCounter, connection_of
 

@@ -26,7 +26,7 @@ from gossip_model.persistence import (
 )
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
-from tests.inmemory.builders import (
+from tests.builders import (
     FP,
     FR,
     SC,
