@@ -15,17 +15,12 @@ from hypothesis import strategies as st
 from gossip_model.identity import (
     FenceEpoch,
     LogicalTime,
-    NormHash,
     ObjectVersionId,
     OvidHash,
     PolicyHash,
-    RuleFingerprint,
     RunId,
     ShardId,
-    StableItemId,
     TenantId,
-    TenantSecretKey,
-    key_secret_hash,
 )
 from gossip_model.persistence import (
     DoneLedgerErrorCode,
@@ -33,12 +28,12 @@ from gossip_model.persistence import (
     DoneLedgerProvenance,
     DoneLedgerRecord,
     DoneLedgerStatus,
-    FindingRecord,
     FindingsUpsertBatch,
     Location,
     ObservationRecord,
     OccurrenceRecord,
 )
+from tests.builders import fill, finding_record
 
 I63 = 2**63 - 1
 I31 = 2**31 - 1
@@ -46,10 +41,6 @@ U64 = 2**64 - 1
 
 STATUSES = tuple(DoneLedgerStatus.ALL)
 SCANNED = (DoneLedgerStatus.SCANNED_CLEAN, DoneLedgerStatus.SCANNED_WITH_FINDINGS)
-
-
-def fill(n: int) -> bytes:
-    return bytes([n]) * 32
 
 
 TENANTS = (TenantId(fill(1)), TenantId(fill(2)))
@@ -108,16 +99,6 @@ done_batches = st.lists(done_records(), max_size=8)
 
 # --- findings -------------------------------------------------------------------------------
 
-_SECRET_KEYS = {t.raw: TenantSecretKey(t.raw) for t in TENANTS}
-
-
-def finding(tenant: TenantId, seed: int) -> FindingRecord:
-    secret = key_secret_hash(_SECRET_KEYS[tenant.raw], NormHash.from_digest(fill(seed + 2)))
-    return FindingRecord.new(
-        tenant, StableItemId(fill(seed)), RuleFingerprint(fill(seed + 1)), secret
-    )
-
-
 FINDING_SEEDS = (0x20, 0x30, 0x40)
 LOCATIONS = (
     None,
@@ -140,7 +121,7 @@ def findings_batches(draw: st.DrawFn) -> FindingsUpsertBatch:
         return tenant_for() if mixed and draw(st.booleans()) else tenant
 
     findings = [
-        finding(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
+        finding_record(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
         for _ in range(draw(st.integers(0, 3)))
     ]
 
@@ -149,7 +130,7 @@ def findings_batches(draw: st.DrawFn) -> FindingsUpsertBatch:
         if findings and draw(st.integers(0, 4)) > 0:
             parent = draw(st.sampled_from(findings))
         else:
-            parent = finding(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
+            parent = finding_record(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
         return OccurrenceRecord.new(
             parent.tenant_id,
             parent.finding_id,
@@ -193,6 +174,5 @@ __all__ = [
     "U64",
     "done_batches",
     "done_records",
-    "finding",
     "findings_batches",
 ]
