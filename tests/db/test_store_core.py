@@ -76,6 +76,7 @@ from tests.builders import (
     full_batch,
     observation_record,
     occurrence_record,
+    ovid,
     policy,
     tenant,
     valid_done_record,
@@ -93,11 +94,6 @@ NEWEST = CompletionOrder.NEWEST_FIRST
 T = tenant(1)
 
 
-def rec(o: int, bytes_scanned: int = 10) -> Any:
-    """A scanned-clean record of key ``o`` in tenant 1 / policy 2."""
-    return done_record(o=o, bytes_scanned=bytes_scanned)
-
-
 # --- delayed writes, releases, faults (FC-2, FC-3, FC-4, FC-6) --------------------------------
 
 
@@ -106,8 +102,8 @@ def test_delayed_write_sends_no_sql_until_released(backend: Backend, ledger: Sto
     see it, a timed-out wait changes nothing; a release applies exactly that op."""
     ledger.set_auto_complete(False)
     counter = backend.count_sql(ledger)
-    first = ledger.batch_upsert([rec(1)])
-    second = ledger.batch_upsert([rec(2), rec(2, bytes_scanned=99)])
+    first = ledger.batch_upsert([done_record(o=1)])
+    second = ledger.batch_upsert([done_record(o=2), done_record(o=2, bytes_scanned=99)])
     assert counter.count == 0
     assert backend.rows("done_ledger_entries") == 0
     assert ledger.pending_ids() == [first.op_id, second.op_id]
@@ -119,23 +115,23 @@ def test_delayed_write_sends_no_sql_until_released(backend: Backend, ledger: Sto
     assert ledger.release_next(NEWEST) == second.op_id
     assert counter.count > before, "the release sends the write"
     assert second.wait(JOIN) == DoneLedgerCommitReceipt(1, 1, 0)
-    assert ledger.batch_get(T, policy(2), [rec(1).key.ovid_hash, rec(2).key.ovid_hash]) == [
+    assert ledger.batch_get(T, policy(2), [ovid(1), ovid(2)]) == [
         None,
-        rec(2, bytes_scanned=99),
+        done_record(o=2, bytes_scanned=99),
     ]
     assert ledger.release_specific(first.op_id) is True
     assert ledger.release_specific(first.op_id) is False
     assert first.wait(JOIN) == DoneLedgerCommitReceipt(1, 1, 0)
     assert backend.rows("done_ledger_entries") == 2
-    assert ledger.snapshot() == [rec(1), rec(2, bytes_scanned=99)]
+    assert ledger.snapshot() == [done_record(o=1), done_record(o=2, bytes_scanned=99)]
 
 
 def test_auto_complete_commits_before_submit_returns(backend: Backend, ledger: Store) -> None:
     """FC-6: in auto-complete mode the transaction has committed when the call returns:
     another connection sees the row before anyone waits."""
-    handle = ledger.batch_upsert([rec(1)])
+    handle = ledger.batch_upsert([done_record(o=1)])
     assert backend.rows("done_ledger_entries") == 1
-    assert ledger.get_record(rec(1).key) == rec(1)
+    assert ledger.get_record(done_record(o=1).key) == done_record(o=1)
     assert handle.wait(0) == DoneLedgerCommitReceipt(1, 1, 0)
 
 
@@ -143,7 +139,7 @@ def test_commit_faults_hit_ops_in_release_order(backend: Backend, ledger: Store)
     """DT-9 / FC-4 / ST-10(b): with NEWEST_FIRST the newest queued op takes the armed fault,
     without sending any SQL; the older ops then commit."""
     ledger.set_auto_complete(False)
-    handles = [ledger.batch_upsert([rec(n)]) for n in range(3)]
+    handles = [ledger.batch_upsert([done_record(o=n)]) for n in range(3)]
     ledger.fail_next_commits(1)
     counter = backend.count_sql(ledger)
     assert ledger.release_next(NEWEST) == handles[2].op_id
@@ -154,7 +150,7 @@ def test_commit_faults_hit_ops_in_release_order(backend: Backend, ledger: Store)
     assert ledger.release_all(NEWEST) == 2
     assert counter.count > 0
     assert [h.wait(JOIN) for h in handles[:2]] == [DoneLedgerCommitReceipt(1, 1, 0)] * 2
-    assert ledger.snapshot() == [rec(0), rec(1)]
+    assert ledger.snapshot() == [done_record(o=0), done_record(o=1)]
 
 
 @pytest.mark.parametrize("kind", ["done-ledger", "findings"])
@@ -163,7 +159,7 @@ def test_commit_fault_empty_and_invalid_batches_send_no_sql(backend: Backend, ki
     failing validation are decided before any SQL; the faulted payload commits on retry."""
     store: Store = backend.ledger() if kind == "done-ledger" else backend.sink()
     submit = store.batch_upsert if kind == "done-ledger" else store.upsert_batch
-    payload: Any = [rec(1)] if kind == "done-ledger" else full_batch(T, seed=0x20)[0]
+    payload: Any = [done_record(o=1)] if kind == "done-ledger" else full_batch(T, seed=0x20)[0]
     empty: Any = [] if kind == "done-ledger" else FindingsUpsertBatch()
     counter = backend.count_sql(store)
     store.pending_count()  # no SQL (and on PostgreSQL nothing connects yet)
@@ -178,7 +174,7 @@ def test_commit_fault_empty_and_invalid_batches_send_no_sql(backend: Backend, ki
     if kind == "done-ledger":
         invalid = done_record(o=3, status=FR, bytes_scanned=1)  # failure without an error code
         with pytest.raises(BatchValidation) as info:
-            submit([rec(1), invalid]).wait(JOIN)
+            submit([done_record(o=1), invalid]).wait(JOIN)
         assert info.value == BatchValidation(MissingErrorCode(FR))
         assert store.batch_get(T, policy(2), []) == []
     assert counter.count == 0, "no statement for a commit fault, an empty or invalid batch"
@@ -211,7 +207,7 @@ def test_waiter_blocks_until_another_thread_releases(ledger: Store) -> None:
     """ST-20: wait sleeps on the core's condition and a release through a clone wakes it;
     a consumed op id is then unknown."""
     ledger.delay_next_writes(1)
-    handle = ledger.batch_upsert([rec(5)])
+    handle = ledger.batch_upsert([done_record(o=5)])
     results: list[Any] = []
     waiter = threading.Thread(target=lambda: results.append(handle.wait(JOIN)), daemon=True)
     waiter.start()
@@ -232,14 +228,19 @@ def test_clones_share_connection_queue_faults_and_ids(ledger: Store) -> None:
     assert twin._core.durable is ledger._core.durable
     twin.fail_next_submissions(1)
     with pytest.raises(Exception, match="submission failed via fault injection"):
-        ledger.batch_upsert([rec(1)])
-    assert twin.batch_upsert([rec(1)]).op_id == PendingWriteId(1)
+        ledger.batch_upsert([done_record(o=1)])
+    assert twin.batch_upsert([done_record(o=1)]).op_id == PendingWriteId(1)
     clone = ledger.clone()
     clone.set_auto_complete(False)
-    handle = clone.batch_upsert([rec(2)])
+    handle = clone.batch_upsert([done_record(o=2)])
     assert ledger.pending_ids() == [handle.op_id]
     assert ledger.release_next(OLDEST) == handle.op_id
-    assert ledger.snapshot() == twin.snapshot() == clone.snapshot() == [rec(1), rec(2)]
+    assert (
+        ledger.snapshot()
+        == twin.snapshot()
+        == clone.snapshot()
+        == [done_record(o=1), done_record(o=2)]
+    )
     with pytest.raises(TypeError, match="clone"):
         copy.deepcopy(ledger)
 
@@ -253,7 +254,7 @@ def test_bug_in_apply_poisons_the_core_and_rolls_back(
     anyway (``close_store``), SQLite's close takes the core's lock and so raises Poisoned."""
     backend.break_apply(monkeypatch)
     with pytest.raises(RuntimeError, match="bug"):
-        ledger.batch_upsert([rec(1)])
+        ledger.batch_upsert([done_record(o=1)])
     assert not backend.in_transaction(ledger)
     assert backend.rows("done_ledger_entries") == 0
     with pytest.raises(Poisoned):
@@ -270,7 +271,7 @@ def test_bug_in_apply_poisons_the_core_and_rolls_back(
 def test_reprs(backend: Backend, ledger: Store, sink: Store) -> None:
     """TH-5: counts and the auto-complete flag, never a conninfo; handles show their op id."""
     ledger.set_auto_complete(False)
-    handle = ledger.batch_upsert([rec(1)])
+    handle = ledger.batch_upsert([done_record(o=1)])
     extra = backend.describe()
     assert repr(ledger) == (f"{type(ledger).__name__}({extra}pending_ops=1, auto_complete=False)")
     assert repr(handle) == f"{type(handle).__name__}(op_id=PendingWriteId(1))"
@@ -284,8 +285,11 @@ def test_reprs(backend: Backend, ledger: Store, sink: Store) -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda s: s.batch_upsert(rec(1)), "single DoneLedgerRecord"),
-        (lambda s: s.batch_upsert([rec(1), "x"]), r"records\[1\] must be DoneLedgerRecord"),
+        (lambda s: s.batch_upsert(done_record(o=1)), "single DoneLedgerRecord"),
+        (
+            lambda s: s.batch_upsert([done_record(o=1), "x"]),
+            r"records\[1\] must be DoneLedgerRecord",
+        ),
         (lambda s: s.batch_get("t", policy(2), []), "tenant_id must be TenantId"),
         (lambda s: s.batch_get(T, "p", []), "policy_hash must be PolicyHash"),
         (lambda s: s.batch_get(T, policy(2), [b"x"]), r"ovid_hashes\[0\]"),
@@ -342,7 +346,7 @@ def test_reads_of_absent_keys(sink: Store, ledger: Store) -> None:
     assert sink.get_finding(T, FindingId(zero)) is None
     assert sink.get_occurrence(T, OccurrenceId(zero)) is None
     assert sink.get_observation(T, ObservationId(zero)) is None
-    assert ledger.get_record(rec(9).key) is None
+    assert ledger.get_record(done_record(o=9).key) is None
     assert ledger.list_done_hashes(TenantId(zero), policy(2)) == []
     assert ledger.count_done_hashes(TenantId(zero), policy(2)) == 0
     assert ledger.batch_get(T, policy(2), [OvidHash(zero)] * 2) == [None, None]
@@ -364,7 +368,9 @@ def test_done_ledger_values_out_of_range(
     """ENC-2 / ENC-3 / ENC-6: stored by apply, raised by wait, naming the field and the
     position of the key's first record in the batch; nothing is written."""
     bad = dataclasses.replace(valid_done_record(5, SWF), **changes)
-    handle = ledger.batch_upsert([rec(1), valid_done_record(5, SWF), rec(2), bad])
+    handle = ledger.batch_upsert(
+        [done_record(o=1), valid_done_record(5, SWF), done_record(o=2), bad]
+    )
     with pytest.raises(ValueOutOfRange) as info:
         handle.wait(JOIN)
     value = next(iter(changes.values()))
@@ -376,7 +382,7 @@ def test_done_ledger_values_out_of_range(
 @pytest.mark.parametrize("field", ["fence_epoch", "started_at", "finished_at"])
 def test_done_ledger_provenance_out_of_range(ledger: Store, field: str) -> None:
     """ENC-2: provenance values beyond a signed 64-bit column."""
-    record = rec(1)
+    record = done_record(o=1)
     provenance = dataclasses.replace(
         record.provenance,
         **{field: (FenceEpoch if field == "fence_epoch" else LogicalTime)(2**63)},
@@ -480,9 +486,9 @@ def test_dbe1_database_errors_module_hierarchy_equality_and_messages() -> None:
 def test_dbe1_a_stored_database_error_is_the_ops_result(ledger: Store) -> None:
     """DBE-1: wait() raises the stored database error; the core is not poisoned."""
     with pytest.raises(ValueOutOfRange):
-        ledger.batch_upsert([rec(3, bytes_scanned=2**63)]).wait(JOIN)
+        ledger.batch_upsert([done_record(o=3, bytes_scanned=2**63)]).wait(JOIN)
     assert ledger._core.poisoned is False
-    assert ledger.batch_upsert([rec(1)]).wait(JOIN) == DoneLedgerCommitReceipt(1, 1, 0)
+    assert ledger.batch_upsert([done_record(o=1)]).wait(JOIN) == DoneLedgerCommitReceipt(1, 1, 0)
 
 
 def _outcome(call: Any) -> Any:

@@ -45,10 +45,6 @@ DONE = InMemoryStoreKind.DONE_LEDGER
 TENANT, POLICY = tenant(), policy()
 
 
-def done(n: int, status: Any = SWF) -> Any:
-    return valid_done_record(n, status)
-
-
 # --- redaction (CONF-R1..R3 over database errors) ----------------------------------------------
 
 
@@ -115,12 +111,12 @@ def test_database_errors_render_without_batch_values(
 
 
 def test_corrupt_done_ledger_rows(ledger: PostgresDoneLedger, raw: Conn) -> None:
-    ledger.batch_upsert([done(1, FP)]).wait(1)
+    ledger.batch_upsert([valid_done_record(1, FP)]).wait(1)
     raw.execute("UPDATE done_ledger_entries SET error_code = 'BAD*CODE'")
     for read in (
         ledger.snapshot,
         lambda: ledger.batch_get(TENANT, POLICY, [ovid(1)]),
-        lambda: ledger.get_record(done(1).key),
+        lambda: ledger.get_record(valid_done_record(1, SWF).key),
     ):
         with pytest.raises(CorruptRow) as excinfo:
             read()
@@ -156,13 +152,13 @@ def test_corrupt_findings_rows_fail_reads_and_writes(
 def test_reconnects_after_the_server_drops_the_connection(
     ledger: PostgresDoneLedger, raw: Conn
 ) -> None:
-    ledger.batch_upsert([done(1)]).wait(1)
+    ledger.batch_upsert([valid_done_record(1, SWF)]).wait(1)
     pid = ledger._core.durable._conn.info.backend_pid  # type: ignore[union-attr]
     raw.execute("SELECT pg_terminate_backend(%s)", (pid,))
     with pytest.raises(DatabaseBackendError) as excinfo:
         ledger.snapshot()  # the first use discovers the dead socket
     assert excinfo.value.operation == "snapshot"
-    assert ledger.snapshot() == [done(1)], "the next use reconnects"
+    assert ledger.snapshot() == [valid_done_record(1, SWF)], "the next use reconnects"
     ledger.close()
     assert not ledger._core.durable.is_open
     assert ledger.count_done_hashes(TENANT, POLICY) == 1
@@ -176,12 +172,12 @@ def test_connect_failure_on_reconnect_is_stored_and_retried(
     holder.close()
     good = holder.conninfo
     holder.conninfo = psycopg.conninfo.make_conninfo(good, dbname="no_such_database_here")
-    handle = ledger.batch_upsert([done(1)])
+    handle = ledger.batch_upsert([valid_done_record(1, SWF)])
     with pytest.raises(DatabaseBackendError) as excinfo:
         handle.wait(1)
     assert excinfo.value.operation == "batch_upsert"
     holder.conninfo = good
-    assert ledger.batch_upsert([done(1)]).wait(1).record_count == 1
+    assert ledger.batch_upsert([valid_done_record(1, SWF)]).wait(1).record_count == 1
 
 
 def test_findings_sink_lifecycle_and_prepare_threshold(pg_conninfo: str) -> None:

@@ -36,7 +36,7 @@ from gossip_model.persistence import (
 )
 from gossip_model.postgres import PostgresDoneLedger, PostgresFindingsSink
 from gossip_model.postgres.findings import UPSERT_OBSERVATIONS_SQL
-from tests.builders import finding_record
+from tests.builders import fill, finding_record
 
 from .conftest import truncate
 from .strategies import (
@@ -191,9 +191,7 @@ def test_boundary_values_round_trip_and_order_signed(
 
 TENANT = TENANTS[0]
 FINDING = finding_record(TENANT, 0x20)
-OCCURRENCE = OccurrenceRecord.new(
-    TENANT, FINDING.finding_id, ObjectVersionId(bytes([0x50]) * 32), 3, 4
-)
+OCCURRENCE = OccurrenceRecord.new(TENANT, FINDING.finding_id, ObjectVersionId(fill(0x50)), 3, 4)
 PARENTS = FindingsUpsertBatch((FINDING,), (OCCURRENCE,))
 LOCS = (None, Location("a/x"), Location("a/y", "https://example.invalid/y"), Location("b"))
 

@@ -56,23 +56,19 @@ F = InMemoryStoreKind.FINDINGS
 NEWEST = CompletionOrder.NEWEST_FIRST
 
 
-def rec(o: int = 1) -> Any:
-    return done_record(o=o)
-
-
 def test_one_batch_is_one_immediate_transaction_of_three_statements(
     ledger: SqliteDoneLedger,
 ) -> None:
     """SQ-5 / FC-6: auto-complete runs ``BEGIN IMMEDIATE``, the one upsert, ``COMMIT`` before
     the call returns; a delayed op sends exactly those three when released."""
     counter = StatementCounter(connection_of(ledger))
-    ledger.batch_upsert([rec(1)])
+    ledger.batch_upsert([done_record(o=1)])
     assert counter.statements[0] == "BEGIN IMMEDIATE"
     assert "INSERT INTO done_ledger_entries" in counter.statements[1]
     assert counter.statements[-1] == "COMMIT"
     assert counter.count == 2 + 1
     ledger.set_auto_complete(False)
-    handle = ledger.batch_upsert([rec(2)])
+    handle = ledger.batch_upsert([done_record(o=2)])
     counter.statements.clear()
     assert ledger.release_next(NEWEST) == handle.op_id
     assert counter.count == 2 + 1
@@ -81,7 +77,7 @@ def test_one_batch_is_one_immediate_transaction_of_three_statements(
 
 def test_memory_stores_are_private(ledger: SqliteDoneLedger, sink: SqliteFindingsSink) -> None:
     """SQ-8: separately built ``:memory:`` stores share nothing; the reprs say ``:memory:``."""
-    ledger.batch_upsert([rec(1)]).wait(JOIN)
+    ledger.batch_upsert([done_record(o=1)]).wait(JOIN)
     other = SqliteDoneLedger()
     assert other.snapshot() == []
     connection_of(other).close()

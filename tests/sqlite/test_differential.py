@@ -61,6 +61,7 @@ from gossip_model.persistence import (
 )
 from gossip_model.persistence.errors import PersistenceInputError
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
+from tests.builders import fill
 
 from .conftest import connection_of
 
@@ -76,9 +77,9 @@ sequence builds richer stored states per example. Timing checks relaxed (coverag
 I63 = 2**63 - 1
 I31 = 2**31 - 1
 U64 = 2**64 - 1
-TENANTS = (TenantId(b"\x01" * 32), TenantId(b"\x02" * 32))
-POLICIES = (PolicyHash(b"\x03" * 32), PolicyHash(b"\x04" * 32))
-OVIDS = tuple(OvidHash(bytes([0x10 + i]) * 32) for i in range(4))
+TENANTS = (TenantId(fill(0x01)), TenantId(fill(0x02)))
+POLICIES = (PolicyHash(fill(0x03)), PolicyHash(fill(0x04)))
+OVIDS = tuple(OvidHash(fill(0x10 + i)) for i in range(4))
 CODES = ("A", "B", "TIMEOUT", "a", "A B")
 ORDERS = (CompletionOrder.OLDEST_FIRST, CompletionOrder.NEWEST_FIRST)
 
@@ -281,13 +282,13 @@ def test_done_ledger_sequences_agree_with_in_memory(steps: list[Step]) -> None:
 
 # --- findings sink -------------------------------------------------------------------------
 
-ITEMS = tuple(StableItemId(bytes([0x20 + i]) * 32) for i in range(2))
-RULES = tuple(RuleFingerprint(bytes([0x30 + i]) * 32) for i in range(2))
+ITEMS = tuple(StableItemId(fill(0x20 + i)) for i in range(2))
+RULES = tuple(RuleFingerprint(fill(0x30 + i)) for i in range(2))
 SECRETS = tuple(
-    key_secret_hash(TenantSecretKey(b"\x09" * 32), NormHash.from_digest(bytes([0x40 + i]) * 32))
+    key_secret_hash(TenantSecretKey(fill(0x09)), NormHash.from_digest(fill(0x40 + i)))
     for i in range(2)
 )
-VERSIONS = tuple(ObjectVersionId(bytes([0x50 + i]) * 32) for i in range(2))
+VERSIONS = tuple(ObjectVersionId(fill(0x50 + i)) for i in range(2))
 LOCATIONS = (None, Location("a.txt:1"), Location("a.txt:1", "https://x/a"), Location("b.txt"))
 SPANS = ((0, 1), (1, 2), (I63 - 2, 1), (0, I63 - 1))
 items, rules, secrets, versions = map(st.sampled_from, (ITEMS, RULES, SECRETS, VERSIONS))
