@@ -71,6 +71,7 @@ from gossip_model.identity import (
     derive_occurrence_id,
     key_secret_hash,
 )
+from tests.builders import fill
 
 U64_MAX = 2**64 - 1
 U32_MAX = 2**32 - 1
@@ -88,11 +89,6 @@ PUBLIC_32_BYTE_IDS = (
     OvidHash,
 )
 SIXTY_FOUR_BIT_IDS = (RunId, ShardId, FenceEpoch, LogicalTime)
-
-
-def fill(byte: int) -> bytes:
-    """``32x0xNN`` of §2.9: 32 bytes each equal to ``byte``."""
-    return bytes([byte]) * 32
 
 
 def derive_key(context: str, material: bytes) -> bytes:

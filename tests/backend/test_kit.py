@@ -42,7 +42,7 @@ from gossip_model.persistence import (
 )
 from gossip_model.persistence.conformance import run_conformance
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
-from tests.inmemory.builders import done_record, full_batch, key, ovid, policy, tenant
+from tests.builders import done_record, full_batch, key, ovid, policy, tenant
 
 SC = DoneLedgerStatus.SCANNED_CLEAN
 FR = DoneLedgerStatus.FAILED_RETRYABLE

@@ -32,8 +32,7 @@ from gossip_model.inmemory.done_ledger import DoneLedgerBackend
 from gossip_model.inmemory.findings import FindingsBackend
 from gossip_model.inmemory.store import FaultCounters, StoreBackend
 from gossip_model.persistence import FindingsUpsertBatch
-
-from .builders import FP, FR, SC, SK, SWF, done_record, full_batch, provenance, tenant
+from tests.builders import FP, FR, SC, SK, SWF, done_record, full_batch, provenance, tenant
 
 THREADS = 4
 WRITES_PER_THREAD = 40

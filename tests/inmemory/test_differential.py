@@ -34,8 +34,7 @@ from gossip_model.persistence import (
     DoneLedgerRecord,
     DoneLedgerStatus,
 )
-
-from .builders import FP, FR, SC, SK, SWF, ovid, policy, tenant
+from tests.builders import FP, FR, SC, SK, SWF, ovid, policy, tenant
 
 U64_MAX = 2**64 - 1
 SCANNED = (SC, SWF)

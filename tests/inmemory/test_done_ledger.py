@@ -30,8 +30,7 @@ from gossip_model.persistence import (
     ProvenanceOrdering,
     UnexpectedErrorCode,
 )
-
-from .builders import FP, FR, SC, SK, SWF, done_record, key, ovid, policy, provenance, tenant
+from tests.builders import FP, FR, SC, SK, SWF, done_record, key, ovid, policy, provenance, tenant
 
 OLDEST = CompletionOrder.OLDEST_FIRST
 

@@ -41,13 +41,12 @@ from gossip_model.persistence import (
     UnexpectedErrorCode,
     ZeroSpanLength,
 )
-
-from .builders import (
+from tests.builders import (
     FR,
     SC,
     SWF,
     done_record,
-    fill32,
+    fill,
     finding_record,
     full_batch,
     key,
@@ -57,9 +56,9 @@ from .builders import (
 DL = InMemoryStoreKind.DONE_LEDGER
 F = InMemoryStoreKind.FINDINGS
 T = tenant(0xAB)
-FID = FindingId(fill32(0x01))
-OCC = OccurrenceId(fill32(0x02))
-OBS = ObservationId(fill32(0x03))
+FID = FindingId(fill(0x01))
+OCC = OccurrenceId(fill(0x02))
+OBS = ObservationId(fill(0x03))
 
 
 def test_err1_store_kind_renders_as_store_name() -> None:
@@ -132,7 +131,7 @@ ERR7_CASES: list[tuple[PersistenceInputError, str]] = [
     ),
     (ZeroSpanLength(), "OccurrenceRecord.byte_length must be non-zero"),
     (
-        ObservationIdMismatch(OBS, ObservationId(fill32(4))),
+        ObservationIdMismatch(OBS, ObservationId(fill(4))),
         "observation_id does not match canonical derivation "
         "(expected ObservationId(03030303..), got ObservationId(04040404..))",
     ),

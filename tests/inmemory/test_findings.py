@@ -39,9 +39,8 @@ from gossip_model.persistence import (
     OccurrenceRecord,
 )
 from gossip_model.persistence.counts import DurableFindingsCounts
-
-from .builders import (
-    fill32,
+from tests.builders import (
+    fill,
     finding_record,
     full_batch,
     key,
@@ -70,7 +69,7 @@ def tampered(observation: ObservationRecord) -> ObservationRecord:
     """The stored form with a wrong id (FS-18): reachable only through the raw constructor."""
     return ObservationRecord(
         observation.tenant_id,
-        ObservationId(fill32(0xEE)),
+        ObservationId(fill(0xEE)),
         observation.occurrence_id,
         observation.policy_hash,
         observation.ovid_hash,
@@ -209,7 +208,7 @@ def test_fs5_finding_conflicts_in_batch_and_against_durable() -> None:
     forged = FindingRecord(
         T1,
         finding.finding_id,
-        StableItemId(fill32(0x99)),
+        StableItemId(fill(0x99)),
         finding.rule_fingerprint,
         finding.secret_hash,
     )
@@ -403,7 +402,7 @@ def test_be4_layer_order_batch_or_durable_parents_all_or_nothing_and_receipt() -
     forged = FindingRecord(
         T1,
         finding.finding_id,
-        StableItemId(fill32(0x99)),
+        StableItemId(fill(0x99)),
         finding.rule_fingerprint,
         finding.secret_hash,
     )
@@ -573,7 +572,7 @@ def test_fs8_merge_observation_rejects_every_identity_difference(field: str) -> 
     other_occurrence = occurrence_record(T1, finding_record(T1, 60), 9, 1)
     replacement = {
         "tenant_id": tenant(2),
-        "observation_id": ObservationId(fill32(0x42)),
+        "observation_id": ObservationId(fill(0x42)),
         "occurrence_id": other_occurrence.occurrence_id,
         "policy_hash": key(1, 0x33, 1).policy_hash,
         "ovid_hash": key(1, 1, 0x44).ovid_hash,

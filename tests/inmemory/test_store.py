@@ -40,8 +40,7 @@ from gossip_model.persistence import (
     ReadyCommitHandle,
 )
 from gossip_model.persistence import commit as commit_module
-
-from .builders import SC, SWF, done_record, full_batch, key, ovid, policy, tenant
+from tests.builders import SC, SWF, done_record, full_batch, key, ovid, policy, tenant
 
 DL = InMemoryStoreKind.DONE_LEDGER
 F = InMemoryStoreKind.FINDINGS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gossip_model.linearizability import DONE_LEDGER, Failed, Maybe, Raised, check
 from gossip_model.persistence import DoneLedgerCommitReceipt
 from gossip_model.persistence import DoneLedgerStatus as S
-from tests.linearizability.builders import hist, op, write
+from tests.builders import hist, op, write
 from tests.sim.records import POLICY, TENANT, key, rec
 
 A = rec(1, S.SCANNED_WITH_FINDINGS, findings=3)

@@ -7,8 +7,7 @@ from dataclasses import replace
 from gossip_model.linearizability import FINDINGS, Maybe, Raised, check
 from gossip_model.linearizability.findings_model import EMPTY, apply_batch, merge_observation
 from gossip_model.persistence import FindingsCommitReceipt, FindingsUpsertBatch
-from tests.inmemory.builders import finding_record, full_batch, observation_record, tenant
-from tests.linearizability.builders import hist, op
+from tests.builders import finding_record, full_batch, hist, observation_record, op, tenant
 
 T1, T2 = tenant(1), tenant(2)
 BATCH, FINDING, OCC, OBS = full_batch(T1)

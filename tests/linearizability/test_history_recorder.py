@@ -27,8 +27,7 @@ from gossip_model.linearizability.history import classify_error, describe_outcom
 from gossip_model.persistence import DoneLedgerStatus as S
 from gossip_model.persistence import FindingsCommitReceipt
 from gossip_model.persistence.errors import TooLarge
-from tests.inmemory.builders import full_batch, tenant
-from tests.linearizability.builders import op
+from tests.builders import full_batch, op, tenant
 from tests.sim.records import POLICY, TENANT, key, rec
 
 

@@ -29,7 +29,7 @@ from gossip_model.linearizability.workload import (
     occurrence_of,
 )
 from gossip_model.persistence import FindingsUpsertBatch
-from tests.inmemory.builders import finding_record, tenant
+from tests.builders import finding_record, tenant
 from tests.sim.records import rec
 
 

@@ -18,11 +18,8 @@ import pytest
 from gossip_model.identity import (
     FenceEpoch,
     LogicalTime,
-    OvidHash,
-    PolicyHash,
     RunId,
     ShardId,
-    TenantId,
 )
 from gossip_model.persistence import (
     MAX_DONE_LEDGER_ERROR_CODE_SIZE,
@@ -46,31 +43,11 @@ from gossip_model.persistence.errors import (
     TooLarge,
     UnexpectedErrorCode,
 )
+from tests.builders import FP, FR, SC, SK, SWF, key, ovid, policy, tenant
 
-FR = DoneLedgerStatus.FAILED_RETRYABLE
-FP = DoneLedgerStatus.FAILED_PERMANENT
-SK = DoneLedgerStatus.SKIPPED
-SC = DoneLedgerStatus.SCANNED_CLEAN
-SWF = DoneLedgerStatus.SCANNED_WITH_FINDINGS
 ALL_STATUSES = (FR, FP, SK, SC, SWF)
 U64_MAX = 2**64 - 1
 U32_MAX = 2**32 - 1
-
-
-def tenant(n: int) -> TenantId:
-    return TenantId(bytes([n]) * 32)
-
-
-def policy(n: int) -> PolicyHash:
-    return PolicyHash(bytes([n]) * 32)
-
-
-def ovid(n: int) -> OvidHash:
-    return OvidHash(bytes([n]) * 32)
-
-
-def key(t: int = 1, p: int = 2, o: int = 3) -> DoneLedgerKey:
-    return DoneLedgerKey(tenant(t), policy(p), ovid(o))
 
 
 def prov(

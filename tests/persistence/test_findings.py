@@ -53,20 +53,13 @@ from gossip_model.persistence.errors import (
     PersistenceInputError,
     ZeroSpanLength,
 )
+from tests.builders import fill, tenant
 
 U64_MAX = 2**64 - 1
 
 
-def fill(n: int) -> bytes:
-    return bytes([n]) * 32
-
-
 def derive_key(context: str, material: bytes) -> bytes:
     return blake3.blake3(material, derive_key_context=context).digest()
-
-
-def tenant(n: int) -> TenantId:
-    return TenantId(fill(n))
 
 
 def finding(t: int = 1, item: int = 2, rule: int = 3, sec: int = 4) -> FindingRecord:

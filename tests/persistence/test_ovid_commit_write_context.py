@@ -50,12 +50,9 @@ from gossip_model.persistence import (
     derive_ovid_hash,
 )
 from gossip_model.persistence.errors import InconsistentTenant, KeyMismatch
+from tests.builders import fill
 
 OVID_CONTEXT = "gossip/persistence/v1/ovid"
-
-
-def fill(n: int) -> bytes:
-    return bytes([n]) * 32
 
 
 def expected_ovid(item: bytes, strong: bool, version: bytes) -> bytes:

@@ -15,17 +15,12 @@ from hypothesis import strategies as st
 from gossip_model.identity import (
     FenceEpoch,
     LogicalTime,
-    NormHash,
     ObjectVersionId,
     OvidHash,
     PolicyHash,
-    RuleFingerprint,
     RunId,
     ShardId,
-    StableItemId,
     TenantId,
-    TenantSecretKey,
-    key_secret_hash,
 )
 from gossip_model.persistence import (
     DoneLedgerErrorCode,
@@ -33,12 +28,12 @@ from gossip_model.persistence import (
     DoneLedgerProvenance,
     DoneLedgerRecord,
     DoneLedgerStatus,
-    FindingRecord,
     FindingsUpsertBatch,
     Location,
     ObservationRecord,
     OccurrenceRecord,
 )
+from tests.builders import fill, finding_record
 
 I63 = 2**63 - 1
 I31 = 2**31 - 1
@@ -46,10 +41,6 @@ U64 = 2**64 - 1
 
 STATUSES = tuple(DoneLedgerStatus.ALL)
 SCANNED = (DoneLedgerStatus.SCANNED_CLEAN, DoneLedgerStatus.SCANNED_WITH_FINDINGS)
-
-
-def fill(n: int) -> bytes:
-    return bytes([n]) * 32
 
 
 TENANTS = (TenantId(fill(1)), TenantId(fill(2)))
@@ -65,6 +56,11 @@ checked = st.one_of(st.sampled_from(CHECKED_VALUES), st.integers(0, 6), st.integ
 ids64 = st.one_of(st.sampled_from(ID_VALUES), st.integers(0, 3), st.integers(0, U64))
 counts = st.one_of(st.sampled_from((0, 1, 2, I31)), st.integers(0, I31))
 codes = st.sampled_from(("E1", "E2", "E10", "HTTP 403", "E"))
+# Built once, not per draw (building a strategy per field was much of a draw's cost).
+_keys = st.sampled_from(KEYS)
+_statuses = st.sampled_from(STATUSES)
+_one_in_40 = st.integers(0, 39)
+_positive_counts = st.integers(1, I31) | st.sampled_from((1, 2, I31))
 
 
 @st.composite
@@ -72,20 +68,20 @@ def done_records(
     draw: st.DrawFn, keys: st.SearchStrategy[DoneLedgerKey] | None = None, *, valid: bool = False
 ) -> DoneLedgerRecord:
     """A done-ledger record; with ``valid=False`` sometimes one that fails validation."""
-    key = draw(keys if keys is not None else st.sampled_from(KEYS))
-    status = draw(st.sampled_from(STATUSES))
+    key = draw(keys if keys is not None else _keys)
+    status = draw(_statuses)
     started = draw(checked)
     finished = draw(st.one_of(st.just(started), st.integers(started, I63)))
-    if not valid and draw(st.integers(0, 39)) == 0 and finished > 0:
+    if not valid and draw(_one_in_40) == 0 and finished > 0:
         started, finished = finished, finished - 1  # DL-43: ProvenanceOrdering
     if status is DoneLedgerStatus.SCANNED_CLEAN:
         count = 0
     elif status is DoneLedgerStatus.SCANNED_WITH_FINDINGS:
-        count = draw(st.integers(1, I31) | st.sampled_from((1, 2, I31)))
+        count = draw(_positive_counts)
     else:
         count = draw(counts)
     wants_code = status not in SCANNED
-    if not valid and draw(st.integers(0, 39)) == 0:
+    if not valid and draw(_one_in_40) == 0:
         wants_code = not wants_code  # DL-32 violation: stored as BatchValidation
     code = DoneLedgerErrorCode(draw(codes)) if wants_code else None
     provenance = DoneLedgerProvenance(
@@ -102,16 +98,6 @@ done_batches = st.lists(done_records(), max_size=8)
 
 
 # --- findings -------------------------------------------------------------------------------
-
-_SECRET_KEYS = {t.raw: TenantSecretKey(t.raw) for t in TENANTS}
-
-
-def finding(tenant: TenantId, seed: int) -> FindingRecord:
-    secret = key_secret_hash(_SECRET_KEYS[tenant.raw], NormHash.from_digest(fill(seed + 2)))
-    return FindingRecord.new(
-        tenant, StableItemId(fill(seed)), RuleFingerprint(fill(seed + 1)), secret
-    )
-
 
 FINDING_SEEDS = (0x20, 0x30, 0x40)
 LOCATIONS = (
@@ -135,7 +121,7 @@ def findings_batches(draw: st.DrawFn) -> FindingsUpsertBatch:
         return tenant_for() if mixed and draw(st.booleans()) else tenant
 
     findings = [
-        finding(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
+        finding_record(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
         for _ in range(draw(st.integers(0, 3)))
     ]
 
@@ -144,7 +130,7 @@ def findings_batches(draw: st.DrawFn) -> FindingsUpsertBatch:
         if findings and draw(st.integers(0, 4)) > 0:
             parent = draw(st.sampled_from(findings))
         else:
-            parent = finding(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
+            parent = finding_record(pick_tenant(), draw(st.sampled_from(FINDING_SEEDS)))
         return OccurrenceRecord.new(
             parent.tenant_id,
             parent.finding_id,
@@ -188,6 +174,5 @@ __all__ = [
     "U64",
     "done_batches",
     "done_records",
-    "finding",
     "findings_batches",
 ]

@@ -35,6 +35,7 @@ from gossip_model.postgres import PostgresDoneLedger, PostgresFindingsSink
 from gossip_model.postgres.adopt import describe_differences
 from gossip_model.postgres.migrate import DONE_LEDGER_MIGRATIONS, FINDINGS_MIGRATIONS, MigrationSet
 from gossip_model.sqlite.migrate import DONE_LEDGER_SCHEMA, FINDINGS_SCHEMA
+from tests.builders import fill
 from tests.postgres.roles import temporary_role
 from tests.postgres.upstream import (
     DONE_PINNED_BIGINT,
@@ -127,7 +128,7 @@ def test_mig3_32_unknown_bytes_is_checksum_mismatch_with_both_digests() -> None:
     found = bytes(range(32))
     with pytest.raises(ChecksumMismatch) as info:
         classify_history(
-            "postgres", [MIGRATION], {"0001_x": found}, {"0001_x": frozenset({b"\x02" * 32})}
+            "postgres", [MIGRATION], {"0001_x": found}, {"0001_x": frozenset({fill(0x02)})}
         )
     expected = MIGRATION.checksum.hex()
     assert info.value == ChecksumMismatch("postgres", "0001_x", "checksum", expected, found.hex())
@@ -138,7 +139,7 @@ def test_mig3_32_unknown_bytes_is_checksum_mismatch_with_both_digests() -> None:
 
 
 def test_classify_history_adopts_only_known_upstream_digests() -> None:
-    upstream = b"\x02" * 32
+    upstream = fill(0x02)
     other = Migration("0002_y", "SELECT 2;")
     plan = classify_history(
         "postgres",

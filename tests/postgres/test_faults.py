@@ -32,10 +32,19 @@ from gossip_model.inmemory import (
 from gossip_model.persistence import DoneLedgerStatus, FindingsCommitReceipt, FindingsUpsertBatch
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.postgres import PostgresDoneLedger, PostgresFindingsSink
-
-from .records import POLICY, TENANT, chain, done, numbered_chain, ovid
+from tests.builders import (
+    SWF,
+    full_batch,
+    numbered_records,
+    policy,
+    tenant,
+    valid_done_record,
+    wide_ovid,
+)
 
 pytestmark = pytest.mark.postgres
+
+TENANT, POLICY = tenant(), policy()
 
 Conn = psycopg.Connection[tuple[object, ...]]
 JOIN_TIMEOUT = 30.0
@@ -83,7 +92,7 @@ def run_blocked_then_terminate(
 def test_done_ledger_connection_terminated_mid_batch(
     ledger: PostgresDoneLedger, raw: Conn, pg_conninfo: str
 ) -> None:
-    batch = [done(n) for n in range(50)]
+    batch = [valid_done_record(n, SWF) for n in range(50)]
     blocked = batch[25]
 
     def block(blocker: Conn) -> None:
@@ -110,7 +119,7 @@ def test_done_ledger_connection_terminated_mid_batch(
 def test_findings_connection_terminated_mid_batch(
     sink: PostgresFindingsSink, raw: Conn, pg_conninfo: str
 ) -> None:
-    chains = [chain(seed) for seed in range(0x20, 0x60, 8)]
+    chains = [full_batch(TENANT, seed)[1:] for seed in range(0x20, 0x60, 8)]
     batch = FindingsUpsertBatch(
         tuple(c[0] for c in chains), tuple(c[1] for c in chains), tuple(c[2] for c in chains)
     )
@@ -143,7 +152,11 @@ def test_findings_connection_terminated_mid_batch(
 
 
 def test_done_ledger_10_000_commit_and_10_001_are_rejected(ledger: PostgresDoneLedger) -> None:
-    batch = [done(n, bytes_scanned=n) for n in range(10_000)]
+    batch = [
+        valid_done_record(status=SWF, ovid_hash=wide_ovid(n), bytes_scanned=n)
+        for n in range(10_001)
+    ]
+    too_many, batch = batch, batch[:10_000]
     receipt = ledger.batch_upsert(batch).wait(30)
     assert (receipt.record_count, receipt.scanned_count, receipt.findings_count) == (
         10_000,
@@ -151,19 +164,18 @@ def test_done_ledger_10_000_commit_and_10_001_are_rejected(ledger: PostgresDoneL
         10_000,
     )
     assert ledger.count_done_hashes(TENANT, POLICY) == 10_000
-    ovids = [ovid(n) for n in range(10_000)]
+    ovids = [wide_ovid(n) for n in range(10_000)]
     assert ledger.batch_get(TENANT, POLICY, ovids) == batch
-    too_many = [*batch, done(10_000)]
     with pytest.raises(BatchTooLarge) as excinfo:
         ledger.batch_upsert(too_many)
     assert excinfo.value == BatchTooLarge(ledger._core.kind, "batch_upsert", 10_001, 10_000)
     with pytest.raises(BatchTooLarge):
-        ledger.batch_get(TENANT, POLICY, [*ovids, ovid(10_000)])
+        ledger.batch_get(TENANT, POLICY, [*ovids, wide_ovid(10_000)])
     assert ledger.batch_upsert([]).op_id == PendingWriteId(2), "no op id was consumed"
 
 
 def test_findings_10_000_commit_and_10_001_are_rejected(sink: PostgresFindingsSink) -> None:
-    chains = [numbered_chain(n) for n in range(3_334)]
+    chains = [numbered_records(n) for n in range(3_334)]
     findings = tuple(c[0] for c in chains)[:3_334]
     occurrences = tuple(c[1] for c in chains)[:3_333]
     observations = tuple(c[2] for c in chains)[:3_333]
@@ -187,11 +199,11 @@ def test_two_threads_two_stores_same_keys_converge(pg_conninfo: str) -> None:
 
     def records(count: int) -> list[Any]:
         return [
-            done(
+            valid_done_record(
                 rng.randrange(12),
                 rng.choice(statuses),
                 bytes_scanned=rng.randrange(1000),
-                count=rng.randrange(1, 50),
+                findings_count=rng.randrange(1, 50),
                 run=rng.randrange(2**64),
                 finished=rng.randrange(2, 40),
             )
@@ -229,10 +241,10 @@ def test_two_threads_two_stores_same_keys_converge(pg_conninfo: str) -> None:
 
 
 def test_orphans_fail_with_counts_unchanged(sink: PostgresFindingsSink) -> None:
-    f, o, b = chain(0x20)
+    _, f, o, b = full_batch(TENANT, 0x20)
     sink.upsert_batch(FindingsUpsertBatch((f,))).wait(5)
     before = sink.durable_counts()
-    _, orphan_o, _ = chain(0x40)
+    orphan_o = full_batch(TENANT, 0x40)[2]
     with pytest.raises(MissingFinding) as missing_finding:
         sink.upsert_batch(FindingsUpsertBatch((), (o, orphan_o))).wait(5)
     assert missing_finding.value == MissingFinding(

@@ -30,6 +30,7 @@ from gossip_model.postgres.migrate import (
     MigrationSet,
     apply_migrations,
 )
+from tests.builders import fill
 
 pytestmark = pytest.mark.postgres
 
@@ -111,7 +112,7 @@ def test_changed_stored_checksum_raises_in_both_modes(
     pg_conninfo: str, raw: Conn, store_type: StoreType, migrations: MigrationSet
 ) -> None:
     store_type(pg_conninfo).close()
-    raw.execute(f"UPDATE {migrations.history_table} SET checksum = %s", (b"\x00" * 32,))
+    raw.execute(f"UPDATE {migrations.history_table} SET checksum = %s", (fill(0x00),))
     for migrate in (True, False):
         with pytest.raises(ChecksumMismatch):
             store_type(pg_conninfo, migrate=migrate)

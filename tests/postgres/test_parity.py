@@ -36,6 +36,7 @@ from gossip_model.persistence import (
 )
 from gossip_model.postgres import PostgresDoneLedger, PostgresFindingsSink
 from gossip_model.postgres.findings import UPSERT_OBSERVATIONS_SQL
+from tests.builders import fill, finding_record
 
 from .conftest import truncate
 from .strategies import (
@@ -47,7 +48,6 @@ from .strategies import (
     POLICIES,
     TENANTS,
     done_records,
-    finding,
 )
 
 pytestmark = pytest.mark.postgres
@@ -190,10 +190,8 @@ def test_boundary_values_round_trip_and_order_signed(
 # --- observations --------------------------------------------------------------------------
 
 TENANT = TENANTS[0]
-FINDING = finding(TENANT, 0x20)
-OCCURRENCE = OccurrenceRecord.new(
-    TENANT, FINDING.finding_id, ObjectVersionId(bytes([0x50]) * 32), 3, 4
-)
+FINDING = finding_record(TENANT, 0x20)
+OCCURRENCE = OccurrenceRecord.new(TENANT, FINDING.finding_id, ObjectVersionId(fill(0x50)), 3, 4)
 PARENTS = FindingsUpsertBatch((FINDING,), (OCCURRENCE,))
 LOCS = (None, Location("a/x"), Location("a/y", "https://example.invalid/y"), Location("b"))
 

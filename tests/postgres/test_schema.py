@@ -18,6 +18,7 @@ from psycopg import errors as pg_errors
 
 from gossip_model.postgres import PostgresDoneLedger, PostgresFindingsSink
 from gossip_model.postgres.done_ledger import MERGE_SQL
+from tests.builders import fill
 
 pytestmark = pytest.mark.postgres
 
@@ -258,7 +259,7 @@ def test_history_tables_from_mig_2(schema: Conn) -> None:
 
 # --- CHECKs firing ------------------------------------------------------------------------------
 
-B32 = b"\x01" * 32
+B32 = fill(0x01)
 B31 = b"\x01" * 31
 DONE_INSERT = (
     "INSERT INTO done_ledger_entries (tenant_id, policy_hash, ovid_hash, status, bytes_scanned, "
@@ -427,7 +428,7 @@ def test_span_check_accepts_the_last_allowed_end(schema: Conn) -> None:
 
 
 def test_foreign_keys_and_natural_keys_fire(schema: Conn) -> None:
-    other = b"\x02" * 32
+    other = fill(0x02)
     expect_violation(
         schema,
         OCCURRENCE_INSERT,

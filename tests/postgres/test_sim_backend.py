@@ -13,7 +13,7 @@ pytestmark = pytest.mark.postgres
 def test_sweep_on_postgres_is_clean_and_truncates_per_seed(
     capsys: pytest.CaptureFixture[str], pg_conninfo: str
 ) -> None:
-    argv = ["sweep", "--backend", f"postgres:{pg_conninfo}", "--seeds", "2", "--ops", "150"]
+    argv = ["sweep", "--backend", f"postgres:{pg_conninfo}", "--seeds", "2", "--ops", "60"]
     assert main(argv) == 0
     assert main(argv) == 0  # starts from the previous sweep's rows: they must be cleared
     out = capsys.readouterr().out

@@ -18,14 +18,15 @@ from gossip_model.persistence import (
     DoneLedgerRecord,
     DoneLedgerStatus,
 )
+from tests.builders import fill
 
-TENANT = TenantId(b"\x01" * 32)
-POLICY = PolicyHash(b"\x02" * 32)
+TENANT = TenantId(fill(0x01))
+POLICY = PolicyHash(fill(0x02))
 
 
 def key(i: int) -> DoneLedgerKey:
     """Key number ``i``: ovid hash of 32 bytes of ``0x40 + i``."""
-    return DoneLedgerKey(TENANT, POLICY, OvidHash(bytes([0x40 + i]) * 32))
+    return DoneLedgerKey(TENANT, POLICY, OvidHash(fill(0x40 + i)))
 
 
 def rec(

@@ -34,7 +34,7 @@ from gossip_model.persistence import (
     ObservationRecord,
 )
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
-from tests.inmemory.builders import finding_record, occurrence_record, policy
+from tests.builders import fill, finding_record, occurrence_record, policy
 
 from .conftest import StatementCounter, connection_of
 
@@ -44,7 +44,7 @@ I63 = 2**63 - 1
 I31 = 2**31 - 1
 CHECKED = (0, 1, 2, I31, I63)
 IDS = (0, 1, 2, I31, I63, 2**63, 2**64 - 1)
-KEY = DoneLedgerKey(TenantId(b"\x01" * 32), policy(2), OvidHash(b"\x03" * 32))
+KEY = DoneLedgerKey(TenantId(fill(0x01)), policy(2), OvidHash(fill(0x03)))
 CODES = ("A", "B", "AB", "TIMEOUT")
 STATUSES = DoneLedgerStatus.ALL
 
@@ -201,7 +201,7 @@ def test_sq3_one_row_upsert_compares_error_codes_as_bytes(shared_ledger: SqliteD
 
 # --- observations ------------------------------------------------------------------------
 
-TENANT = TenantId(b"\x05" * 32)
+TENANT = TenantId(fill(0x05))
 FINDING = finding_record(TENANT, 10)
 OCCURRENCE = occurrence_record(TENANT, FINDING, 30, 128)
 PARENTS = FindingsUpsertBatch((FINDING,), (OCCURRENCE,))
@@ -215,7 +215,7 @@ def observation(
         TENANT,
         OCCURRENCE.occurrence_id,
         policy(7),
-        OvidHash(b"\x08" * 32),
+        OvidHash(fill(0x08)),
         RunId(run),
         ShardId(shard),
         FenceEpoch(fence),

@@ -27,7 +27,7 @@ from gossip_model.persistence import (
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
 from gossip_model.sqlite.connection import require_sqlite_version
-from tests.inmemory.builders import FP, FR, SC, SK, SWF, done_record, full_batch, policy, tenant
+from tests.builders import FP, FR, SC, SK, SWF, done_record, fill, full_batch, policy, tenant
 
 from .conftest import JOIN, StatementCounter, connection_of
 
@@ -53,7 +53,7 @@ def test_reads_match_the_in_memory_store(ledger: SqliteDoneLedger) -> None:
     memory = InMemoryDoneLedger()
     seeded(memory)
     seeded(ledger)
-    ovids = [OvidHash(bytes([n]) * 32) for n in (4, 9, 1, 4, 2, 5)]
+    ovids = [OvidHash(fill(n)) for n in (4, 9, 1, 4, 2, 5)]
     for t, p in ((1, 2), (1, 3), (2, 2), (3, 3)):
         assert ledger.batch_get(tenant(t), policy(p), ovids) == memory.batch_get(
             tenant(t), policy(p), ovids
@@ -64,9 +64,7 @@ def test_reads_match_the_in_memory_store(ledger: SqliteDoneLedger) -> None:
         assert ledger.count_done_hashes(tenant(t), policy(p)) == memory.count_done_hashes(
             tenant(t), policy(p)
         )
-    assert ledger.list_done_hashes(tenant(1), policy(2)) == [
-        OvidHash(bytes([n]) * 32) for n in (1, 3, 4)
-    ]
+    assert ledger.list_done_hashes(tenant(1), policy(2)) == [OvidHash(fill(n)) for n in (1, 3, 4)]
     assert ledger.snapshot() == memory.snapshot()
     assert ledger.get_record(done_record(9, 9, 9, SC, 0).key) is None
 
@@ -84,7 +82,7 @@ def test_batch_get_chunks_by_the_variable_limit(ledger: SqliteDoneLedger) -> Non
     connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 4)
     ledger._core.durable.variable_limit = 4
     counter = StatementCounter(connection)
-    ovids = [OvidHash(bytes([n]) * 32) for n in (1, 2, 1, 3, 4, 7, 2)]
+    ovids = [OvidHash(fill(n)) for n in (1, 2, 1, 3, 4, 7, 2)]
     records = ledger.batch_get(tenant(1), policy(2), ovids)
     assert [r.key.ovid_hash if r else None for r in records] == [
         ovids[0],
@@ -146,9 +144,9 @@ def test_findings_reads(sink: SqliteFindingsSink) -> None:
     assert sink.get_finding(tenant(4), finding.finding_id) == finding
     assert sink.get_finding(tenant(3), finding.finding_id) is None
     assert sink.get_occurrence(tenant(4), occurrence.occurrence_id) == occurrence
-    assert sink.get_occurrence(tenant(4), OccurrenceId(b"\x00" * 32)) is None
+    assert sink.get_occurrence(tenant(4), OccurrenceId(fill(0x00))) is None
     assert sink.get_observation(tenant(4), observation.observation_id) == observation
-    assert sink.get_observation(tenant(4), ObservationId(b"\x00" * 32)) is None
+    assert sink.get_observation(tenant(4), ObservationId(fill(0x00))) is None
     assert sink.durable_counts() == DurableFindingsCounts(2, 2, 2)
 
 
@@ -158,7 +156,7 @@ def test_natural_key_clash_is_a_conflict(sink: SqliteFindingsSink) -> None:
     sink.upsert_batch(batch).wait(JOIN)
     tampered = FindingRecord(
         tenant(4),
-        FindingId(b"\x77" * 32),
+        FindingId(fill(0x77)),
         finding.stable_item_id,
         finding.rule_fingerprint,
         finding.secret_hash,
@@ -168,7 +166,7 @@ def test_natural_key_clash_is_a_conflict(sink: SqliteFindingsSink) -> None:
     assert info.value == FindingConflict(tenant(4), tampered.finding_id)
     twin = OccurrenceRecord(
         tenant(4),
-        OccurrenceId(b"\x78" * 32),
+        OccurrenceId(fill(0x78)),
         occurrence.finding_id,
         occurrence.object_version_id,
         occurrence.byte_offset,
@@ -194,7 +192,7 @@ def test_conflicts_against_stored_rows_and_in_batch(sink: SqliteFindingsSink) ->
     twin = FindingRecord(
         tenant(4),
         finding.finding_id,
-        StableItemId(b"\x99" * 32),  # another item under the stored id
+        StableItemId(fill(0x99)),  # another item under the stored id
         finding.rule_fingerprint,
         finding.secret_hash,
     )
@@ -220,7 +218,7 @@ def test_conflicts_against_stored_rows_and_in_batch(sink: SqliteFindingsSink) ->
         observation.observation_id,
         observation.occurrence_id,
         observation.policy_hash,
-        OvidHash(b"\x66" * 32),
+        OvidHash(fill(0x66)),
         observation.run_id,
         observation.shard_id,
         observation.fence_epoch,

@@ -26,7 +26,7 @@ from gossip_model.persistence import (
 )
 from gossip_model.persistence.counts import DurableFindingsCounts
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
-from tests.inmemory.builders import (
+from tests.builders import (
     FP,
     FR,
     SC,
@@ -57,15 +57,13 @@ def blocker(db_path: str) -> Iterator[sqlite3.Connection]:
 
 
 def many(count: int, start: int = 0) -> list[DoneLedgerRecord]:
-    """``count`` valid records on distinct keys (ovid from the index bytes)."""
+    """``count`` valid records on distinct keys (ovid from the index bytes).
+
+    Tenant, policy and provenance are built once and shared: the ids validate their
+    bytes on construction, and 10,000 fresh copies cost more than the batch itself."""
+    t, p, prov = tenant(1), policy(2), provenance()
     return [
-        DoneLedgerRecord(
-            DoneLedgerKey(tenant(1), policy(2), OvidHash(i.to_bytes(32, "big"))),
-            SC,
-            i,
-            0,
-            provenance(),
-        )
+        DoneLedgerRecord(DoneLedgerKey(t, p, OvidHash(i.to_bytes(32, "big"))), SC, i, 0, prov)
         for i in range(start, start + count)
     ]
 
@@ -178,17 +176,20 @@ def test_commit_failure_is_a_backend_error_and_the_outcome_is_rolled_back() -> N
 def test_ten_thousand_records_commit_and_one_more_is_too_large() -> None:
     """DT-8 / DBL-1: exactly 10_000 is accepted; 10_001 raises before the lock."""
     ledger = SqliteDoneLedger()
+    records = many(MAX + 1)  # built once: the 10,000 and, with one more, the 10,001
     try:
-        assert ledger.batch_upsert(many(MAX)).wait(JOIN) == DoneLedgerCommitReceipt(MAX, MAX, 0)
+        assert ledger.batch_upsert(records[:MAX]).wait(JOIN) == DoneLedgerCommitReceipt(
+            MAX, MAX, 0
+        )
         ledger.fail_next_submissions(1)
         with pytest.raises(BatchTooLarge) as info:
-            ledger.batch_upsert(many(MAX + 1))
+            ledger.batch_upsert(records)
         assert info.value == BatchTooLarge(DL, "batch_upsert", MAX + 1, MAX)
         assert str(info.value) == "batch_upsert batch of 10001 records exceeds the limit of 10000"
         # Nothing consumed: the armed submission fault and the op id are still there.
         assert ledger._core.fail_submit_remaining == 1
         assert ledger._core.next_op_id == 2
-        ovids = [r.key.ovid_hash for r in many(MAX)]
+        ovids = [r.key.ovid_hash for r in records[:MAX]]
         assert len(ledger.batch_get(tenant(1), policy(2), ovids)) == MAX
         with pytest.raises(BatchTooLarge):
             ledger.batch_get(tenant(1), policy(2), [*ovids, ovids[0]])

@@ -18,8 +18,9 @@ from gossip_model.inmemory import InMemoryStoreKind
 from gossip_model.sqlite.connection import CONSTRAINTS, SqliteDatabase, backend_error
 from gossip_model.sqlite.done_ledger import UPSERT_SQL
 from gossip_model.sqlite.migrate import DONE_LEDGER_SCHEMA, FINDINGS_SCHEMA, apply_migrations
+from tests.builders import fill
 
-B32 = b"\x01" * 32
+B32 = fill(0x01)
 I31 = 2**31 - 1
 
 
@@ -346,10 +347,10 @@ def test_unique_and_foreign_key_failures_are_named(conn: sqlite3.Connection) -> 
     kind = InMemoryStoreKind.FINDINGS
     insert(conn, "findings", finding_row())
     with pytest.raises(sqlite3.IntegrityError) as pk:
-        insert(conn, "findings", finding_row(stable_item_id=b"\x03" * 32))
+        insert(conn, "findings", finding_row(stable_item_id=fill(0x03)))
     assert backend_error(kind, "raw", pk.value, "findings").constraint == "findings_pk"
     with pytest.raises(sqlite3.IntegrityError) as natural:
-        insert(conn, "findings", finding_row(finding_id=b"\x02" * 32))
+        insert(conn, "findings", finding_row(finding_id=fill(0x02)))
     error = backend_error(kind, "raw", natural.value, "findings")
     assert error.constraint == "findings_natural_unique"
     assert error.code == "SQLITE_CONSTRAINT_UNIQUE"
