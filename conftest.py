@@ -31,6 +31,7 @@ the same behaviour.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import coverage
@@ -65,8 +66,12 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     running = coverage.Coverage.current() if item.get_closest_marker("untraced") else None
     if running is None:
         return (yield)
-    running.stop()
+    # ``Coverage.stop()`` removes only the tracers of the thread that started
+    # coverage; under pytest-xdist that is not the thread running the test, so
+    # the test thread's own tracer is taken off (and put back) directly.
+    tracer = sys.gettrace()
+    sys.settrace(None)
     try:
         return (yield)
     finally:
-        running.start()
+        sys.settrace(tracer)
