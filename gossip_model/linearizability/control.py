@@ -293,18 +293,23 @@ class WaitHandle:
         return "wait_handle()"
 
 
+def _ordered_release(ctx: ClientContext, queue: int, method: str, newest_first: bool) -> None:
+    """``release_next`` / ``release_all`` in one order on one queue, as a logged control op."""
+    order = _order(newest_first)
+    ctx.control(
+        queue,
+        f"{method}({_order_name(newest_first)})",
+        lambda q: getattr(q, method)(order),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseNext:
     newest_first: bool
     queue: int = 0
 
     def run(self, ctx: ClientContext) -> None:
-        order = _order(self.newest_first)
-        ctx.control(
-            self.queue,
-            f"release_next({_order_name(self.newest_first)})",
-            lambda q: q.release_next(order),
-        )
+        _ordered_release(ctx, self.queue, "release_next", self.newest_first)
 
     def __str__(self) -> str:
         return f"release_next({_order_name(self.newest_first)}, q{self.queue})"
@@ -337,12 +342,7 @@ class ReleaseAll:
     queue: int = 0
 
     def run(self, ctx: ClientContext) -> None:
-        order = _order(self.newest_first)
-        ctx.control(
-            self.queue,
-            f"release_all({_order_name(self.newest_first)})",
-            lambda q: q.release_all(order),
-        )
+        _ordered_release(ctx, self.queue, "release_all", self.newest_first)
 
     def __str__(self) -> str:
         return f"release_all({_order_name(self.newest_first)}, q{self.queue})"
