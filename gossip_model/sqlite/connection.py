@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -41,6 +42,8 @@ T = TypeVar("T")
 MEMORY = ":memory:"
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 MIN_SQLITE_VERSION = (3, 24, 0)
+_WAL_RETRY_PAUSE = 0.005
+"""Seconds between attempts to switch a fresh file to WAL (``_switch_to_wal``)."""
 
 _CHECK_PREFIX = "CHECK constraint failed: "
 _UNIQUE_PREFIX = "UNIQUE constraint failed: "
@@ -192,13 +195,14 @@ class SqliteDatabase:
     operation ``connect`` and closes the half-opened connection.
     """
 
-    __slots__ = ("connection", "database", "in_memory", "kind", "variable_limit")
+    __slots__ = ("connection", "database", "in_memory", "kind", "timeout", "variable_limit")
 
     def __init__(
         self, kind: InMemoryStoreKind, database: str, *, timeout: float, synchronous: str
     ) -> None:
         self.kind = kind
         self.database = database
+        self.timeout = timeout
         self.in_memory = database in (MEMORY, "")
         try:
             connection = sqlite3.connect(
@@ -220,13 +224,32 @@ class SqliteDatabase:
             if connection.execute("PRAGMA foreign_keys").fetchone() != (1,):
                 raise DatabaseBackendError(self.kind, "connect", "foreign_keys", None, None)
             if not self.in_memory:
-                (mode,) = connection.execute("PRAGMA journal_mode=WAL").fetchone()
+                mode = self._switch_to_wal()
                 if str(mode).lower() != "wal":
                     raise DatabaseBackendError(self.kind, "connect", "journal_mode", None, None)
             connection.execute(f"PRAGMA synchronous={synchronous}")
         except sqlite3.Error as error:
             raise backend_error(self.kind, "connect", error, None) from None
         self.variable_limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+    def _switch_to_wal(self) -> object:
+        """``PRAGMA journal_mode=WAL``, retried on ``SQLITE_BUSY`` within the busy timeout.
+
+        SQLite does not call the busy handler for this switch: when several
+        connections open one fresh file at once (DT-7 / MIG-4), all but one may
+        get ``SQLITE_BUSY`` at once. Retrying until the constructor's ``timeout``
+        has passed gives them the wait the busy timeout gives every other statement.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                (mode,) = self.connection.execute("PRAGMA journal_mode=WAL").fetchone()
+                return mode
+            except sqlite3.OperationalError as error:
+                busy = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() >= deadline:
+                    raise
+                time.sleep(_WAL_RETRY_PAUSE)
 
     # -- writes (SQ-5, FC-5) ----------------------------------------------------------
 
