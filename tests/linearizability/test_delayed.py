@@ -51,22 +51,18 @@ from gossip_model.linearizability.programs import (
     Write,
 )
 from gossip_model.linearizability.runner import execute, run_and_check
-from gossip_model.linearizability.targets import InMemoryTarget, SqliteTarget, Target
+from gossip_model.linearizability.targets import InMemoryTarget, SqliteTarget
 from tests.linearizability.strategies import (
     delayed_findings_commands,
     delayed_ledger_commands,
     programs,
 )
+from tests.linearizability.verdict import assert_linearizable
 from tests.sim.records import rec
 
 FAST = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-def _assert_linearizable(program: ParallelProgram, target: Target, **kwargs: Any) -> None:
-    failure = run_and_check(program, target, delayed=True, **kwargs)
-    assert failure is None, failure.report()
 
 
 @FAST
@@ -75,8 +71,8 @@ def test_inmemory_done_ledger_is_linearizable_in_delayed_mode(
     program: ParallelProgram, seed: int
 ) -> None:
     """ST-14..ST-16 releases racing submissions keep every write inside its interval."""
-    _assert_linearizable(program, InMemoryTarget("done_ledger"), seeds=[seed])
-    _assert_linearizable(program, InMemoryTarget("done_ledger"), executions=1)
+    assert_linearizable(program, InMemoryTarget("done_ledger"), seeds=[seed], delayed=True)
+    assert_linearizable(program, InMemoryTarget("done_ledger"), executions=1, delayed=True)
 
 
 @FAST
@@ -84,8 +80,8 @@ def test_inmemory_done_ledger_is_linearizable_in_delayed_mode(
 def test_inmemory_findings_sink_is_linearizable_in_delayed_mode(
     program: ParallelProgram, seed: int
 ) -> None:
-    _assert_linearizable(program, InMemoryTarget("findings"), seeds=[seed])
-    _assert_linearizable(program, InMemoryTarget("findings"), executions=1)
+    assert_linearizable(program, InMemoryTarget("findings"), seeds=[seed], delayed=True)
+    assert_linearizable(program, InMemoryTarget("findings"), executions=1, delayed=True)
 
 
 @settings(FAST, max_examples=12)
@@ -95,8 +91,8 @@ def test_sqlite_done_ledger_is_linearizable_in_delayed_mode(
 ) -> None:
     """One store (connection) per client on one file; clients release each other's queues."""
     target = SqliteTarget(str(tmp_path / "delayed-ledger.db"), "done_ledger")
-    _assert_linearizable(program, target, seeds=[seed])
-    _assert_linearizable(program, target, executions=1)
+    assert_linearizable(program, target, seeds=[seed], delayed=True)
+    assert_linearizable(program, target, executions=1, delayed=True)
 
 
 @settings(FAST, max_examples=12)
@@ -105,8 +101,8 @@ def test_sqlite_findings_sink_is_linearizable_in_delayed_mode(
     tmp_path: Path, program: ParallelProgram, seed: int
 ) -> None:
     target = SqliteTarget(str(tmp_path / "delayed-findings.db"), "findings")
-    _assert_linearizable(program, target, seeds=[seed])
-    _assert_linearizable(program, target, executions=1)
+    assert_linearizable(program, target, seeds=[seed], delayed=True)
+    assert_linearizable(program, target, executions=1, delayed=True)
 
 
 #: Scheduler seeds tried per program in the planted-bug search.
@@ -180,7 +176,7 @@ def test_planted_release_race_replays_exactly_on_a_hand_written_program() -> Non
     assert [e.describe() for e in first.controls] == [e.describe() for e in again.controls]
     # The correct store passes every one of those interleavings.
     for s in failing:
-        _assert_linearizable(program, InMemoryTarget("done_ledger"), seeds=[s])
+        assert_linearizable(program, InMemoryTarget("done_ledger"), seeds=[s], delayed=True)
 
 
 def test_a_commit_fault_write_has_no_effect_and_a_timed_out_wait_is_drained() -> None:

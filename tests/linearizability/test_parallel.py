@@ -23,10 +23,10 @@ from gossip_model.linearizability.targets import (
     SINK,
     InMemoryTarget,
     SqliteTarget,
-    Target,
     check_interface,
 )
 from tests.linearizability.strategies import findings_commands, ledger_commands, programs
+from tests.linearizability.verdict import assert_linearizable
 
 #: Seeds of the scheduler tried for every program in the planted-bug searches.
 SEEDS = (0, 1)
@@ -35,23 +35,18 @@ FAST = settings(
 )
 
 
-def _assert_linearizable(program: ParallelProgram, target: Target, **kwargs: object) -> None:
-    failure = run_and_check(program, target, **kwargs)  # type: ignore[arg-type]
-    assert failure is None, failure.report()
-
-
 @FAST
 @given(programs(ledger_commands), st.integers(0, 2**32 - 1))
 def test_inmemory_done_ledger_is_linearizable_under_the_seeded_scheduler(
     program: ParallelProgram, seed: int
 ) -> None:
-    _assert_linearizable(program, InMemoryTarget("done_ledger"), seeds=[seed, seed + 1])
+    assert_linearizable(program, InMemoryTarget("done_ledger"), seeds=[seed, seed + 1])
 
 
 @FAST
 @given(programs(ledger_commands))
 def test_inmemory_done_ledger_is_linearizable_on_real_threads(program: ParallelProgram) -> None:
-    _assert_linearizable(program, InMemoryTarget("done_ledger"), executions=3)
+    assert_linearizable(program, InMemoryTarget("done_ledger"), executions=3)
 
 
 @FAST
@@ -59,8 +54,8 @@ def test_inmemory_done_ledger_is_linearizable_on_real_threads(program: ParallelP
 def test_inmemory_findings_sink_is_linearizable_in_both_modes(
     program: ParallelProgram, seed: int
 ) -> None:
-    _assert_linearizable(program, InMemoryTarget("findings"), seeds=[seed])
-    _assert_linearizable(program, InMemoryTarget("findings"), executions=2)
+    assert_linearizable(program, InMemoryTarget("findings"), seeds=[seed])
+    assert_linearizable(program, InMemoryTarget("findings"), executions=2)
 
 
 @settings(FAST, max_examples=15)
@@ -70,8 +65,8 @@ def test_sqlite_done_ledger_one_connection_per_client_is_linearizable(
 ) -> None:
     """Verdict (backends.md SQ-5): every apply is one BEGIN IMMEDIATE transaction."""
     target = SqliteTarget(str(tmp_path / "ledger.db"), "done_ledger")
-    _assert_linearizable(program, target, seeds=[seed])
-    _assert_linearizable(program, target, executions=2)
+    assert_linearizable(program, target, seeds=[seed])
+    assert_linearizable(program, target, executions=2)
 
 
 @settings(FAST, max_examples=15)
@@ -81,8 +76,8 @@ def test_sqlite_findings_sink_one_connection_per_client_is_linearizable(
 ) -> None:
     """Verdict (backends.md SQ-7): the layer walk holds the write lock until COMMIT."""
     target = SqliteTarget(str(tmp_path / "findings.db"), "findings")
-    _assert_linearizable(program, target, seeds=[seed])
-    _assert_linearizable(program, target, executions=2)
+    assert_linearizable(program, target, seeds=[seed])
+    assert_linearizable(program, target, executions=2)
 
 
 def _planted_target(bug: str, tmp_path: Path) -> PlantedTarget:

@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gossip_model.linearizability.programs import ParallelProgram
-from gossip_model.linearizability.runner import run_and_check
 from gossip_model.linearizability.targets import PostgresTarget
 from tests.linearizability.strategies import (
     delayed_findings_commands,
@@ -21,6 +20,7 @@ from tests.linearizability.strategies import (
     ledger_commands,
     programs,
 )
+from tests.linearizability.verdict import assert_linearizable
 from tests.postgres.conftest import maintenance, module_conninfo, pg_url  # noqa: F401
 
 pytestmark = pytest.mark.postgres
@@ -39,11 +39,8 @@ def test_postgres_done_ledger_one_connection_per_client_is_linearizable(
 ) -> None:
     """DBL-2 / PG-1: one merge statement per apply; upserts resolve on the latest row."""
     target = PostgresTarget(module_conninfo, "done_ledger")
-    for failure in (
-        run_and_check(program, target, seeds=[seed]),
-        run_and_check(program, target, executions=2),
-    ):
-        assert failure is None, failure.report()
+    assert_linearizable(program, target, seeds=[seed])
+    assert_linearizable(program, target, executions=2)
 
 
 @PG
@@ -55,11 +52,8 @@ def test_postgres_findings_sink_one_connection_per_client_is_linearizable(
 ) -> None:
     """DBF-3 / DBF-8: conflict checks after ON CONFLICT DO NOTHING see the committed row."""
     target = PostgresTarget(module_conninfo, "findings")
-    for failure in (
-        run_and_check(program, target, seeds=[seed]),
-        run_and_check(program, target, executions=2),
-    ):
-        assert failure is None, failure.report()
+    assert_linearizable(program, target, seeds=[seed])
+    assert_linearizable(program, target, executions=2)
 
 
 @settings(PG, max_examples=8)
@@ -72,11 +66,8 @@ def test_postgres_done_ledger_is_linearizable_in_delayed_mode(
     """Delayed mode (control.py): clients release, through clones, the queues of the others'
     connections while they submit; each release applies on its queue's own connection."""
     target = PostgresTarget(module_conninfo, "done_ledger")
-    for failure in (
-        run_and_check(program, target, seeds=[seed], delayed=True),
-        run_and_check(program, target, executions=1, delayed=True),
-    ):
-        assert failure is None, failure.report()
+    assert_linearizable(program, target, seeds=[seed], delayed=True)
+    assert_linearizable(program, target, executions=1, delayed=True)
 
 
 @settings(PG, max_examples=8)
@@ -87,8 +78,5 @@ def test_postgres_findings_sink_is_linearizable_in_delayed_mode(
     seed: int,
 ) -> None:
     target = PostgresTarget(module_conninfo, "findings")
-    for failure in (
-        run_and_check(program, target, seeds=[seed], delayed=True),
-        run_and_check(program, target, executions=1, delayed=True),
-    ):
-        assert failure is None, failure.report()
+    assert_linearizable(program, target, seeds=[seed], delayed=True)
+    assert_linearizable(program, target, executions=1, delayed=True)
