@@ -510,6 +510,20 @@ class InMemoryStoreCore(Generic[D, P, R]):
         with self.section:
             return reader(self.durable)
 
+    def close_durable(self, closer: Callable[[D], object]) -> None:
+        """Run ``closer(durable)`` (a database store's ``close()``) under the lock; on a
+        poisoned core, directly.
+
+        Choice (the spec leaves closing a poisoned store open): ``close()`` always
+        releases the connection. After a bug poisoned the core nothing else can use
+        the durable state, and a store that refused to close would leak its
+        connection (and, for SQLite, its file lock) until the process exits.
+        """
+        try:
+            self.read(closer)
+        except Poisoned:
+            closer(self.durable)
+
     def inspect(self, reader: Callable[[D, int, bool], T]) -> T:
         """TH-5: ``reader(durable, pending_count, auto_complete)`` in ONE critical section."""
         with self.section:

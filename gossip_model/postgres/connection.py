@@ -37,8 +37,7 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 
 from gossip_model.db.errors import DatabaseBackendError
-from gossip_model.inmemory.errors import InMemoryStoreKind, Poisoned
-from gossip_model.inmemory.store import InMemoryStoreCore
+from gossip_model.inmemory.errors import InMemoryStoreKind
 
 T = TypeVar("T")
 
@@ -170,20 +169,11 @@ class PgConnection:
         return f"PgConnection(store={self.store.name}, open={self.is_open})"
 
 
-def close_store(core: InMemoryStoreCore[PgConnection, Any, Any]) -> None:
-    """Close a store core's connection under its lock; on a poisoned core, directly."""
-    try:
-        core.read(PgConnection.close)
-    except Poisoned:
-        core.durable.close()
-
-
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "Connection",
     "PgConnection",
     "backend_error",
-    "close_store",
     "constraint_of",
     "normalise_conninfo",
 ]

@@ -61,7 +61,7 @@ from gossip_model.persistence.done_ledger import (
     DoneLedgerKey,
     DoneLedgerRecord,
 )
-from gossip_model.postgres.connection import Connection, PgConnection, close_store
+from gossip_model.postgres.connection import Connection, PgConnection
 from gossip_model.postgres.migrate import (
     DONE_LEDGER_MIGRATIONS,
     open_migrated,
@@ -331,7 +331,7 @@ class PostgresDoneLedger(ControlledDoneLedger[PgConnection]):
 
         Works on a poisoned core too (nothing else can use the connection then).
         """
-        close_store(self._core)
+        self._core.close_durable(PgConnection.close)
 
     def __enter__(self) -> Self:
         return self

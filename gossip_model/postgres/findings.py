@@ -101,7 +101,6 @@ from gossip_model.postgres.connection import (
     Connection,
     PgConnection,
     backend_error,
-    close_store,
     constraint_of,
 )
 from gossip_model.postgres.migrate import (
@@ -621,7 +620,7 @@ class PostgresFindingsSink(ControlledFindingsSink[PgConnection]):
 
     def close(self) -> None:
         """Close the connection shared by every clone; a later call reconnects (PG-2)."""
-        close_store(self._core)
+        self._core.close_durable(PgConnection.close)
 
     def __enter__(self) -> Self:
         return self

@@ -310,8 +310,11 @@ class SqliteDoneLedger(ControlledDoneLedger[SqliteDatabase]):
         return cast(int, super().count_done_hashes(tenant_id, policy_hash))
 
     def close(self) -> None:
-        """Close the connection for this store and every clone (later calls fail, DBE-1)."""
-        self._core.read(SqliteDatabase.close)
+        """Close the connection for this store and every clone (later calls fail, DBE-1).
+
+        Works on a poisoned core too (``InMemoryStoreCore.close_durable``).
+        """
+        self._core.close_durable(SqliteDatabase.close)
 
 
 __all__ = [

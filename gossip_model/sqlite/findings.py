@@ -464,8 +464,11 @@ class SqliteFindingsSink(ControlledFindingsSink[SqliteDatabase]):
         return cast(SqliteFindingsHandle, super().upsert_batch(batch))
 
     def close(self) -> None:
-        """Close the connection for this store and every clone (later calls fail, DBE-1)."""
-        self._core.read(SqliteDatabase.close)
+        """Close the connection for this store and every clone (later calls fail, DBE-1).
+
+        Works on a poisoned core too (``InMemoryStoreCore.close_durable``).
+        """
+        self._core.close_durable(SqliteDatabase.close)
 
 
 __all__ = [

@@ -130,6 +130,16 @@ class Backend:
         conn = store._core.durable._conn
         return conn is not None and conn.info.transaction_status != TransactionStatus.IDLE
 
+    def is_closed(self, store: Store) -> bool:
+        """Whether the store's own connection is closed (SQLite refuses any statement)."""
+        if self.is_sqlite:
+            try:
+                store._core.durable.connection.execute("SELECT 1")
+            except sqlite3.ProgrammingError:
+                return True
+            return False
+        return not store._core.durable.is_open
+
     def break_apply(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """TH-3 / FC-5: make the done ledger's apply raise a non-persistence exception; on
         SQLite after the upsert ran inside the transaction (which must roll back)."""

@@ -249,9 +249,9 @@ def test_bug_in_apply_poisons_the_core_and_rolls_back(
     backend: Backend, ledger: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """TH-3 / FC-5: a non-persistence exception in apply propagates from the submitting call,
-    leaves no row and no open transaction, and poisons the core. The backends differ on
-    ``close()`` afterwards (the spec leaves it open): PostgreSQL closes its connection
-    anyway (``close_store``), SQLite's close takes the core's lock and so raises Poisoned."""
+    leaves no row and no open transaction, and poisons the core. ``close()`` still closes
+    the connection on both backends (``InMemoryStoreCore.close_durable``: a poisoned store
+    must not leak its connection), and a second ``close()`` is harmless."""
     backend.break_apply(monkeypatch)
     with pytest.raises(RuntimeError, match="bug"):
         ledger.batch_upsert([done_record(o=1)])
@@ -260,12 +260,12 @@ def test_bug_in_apply_poisons_the_core_and_rolls_back(
     with pytest.raises(Poisoned):
         ledger.snapshot()
     assert repr(ledger) == f"{type(ledger).__name__}(<poisoned>)"
-    if backend.is_sqlite:
-        with pytest.raises(Poisoned):
-            ledger.close()
-    else:
-        ledger.close()
-        assert not ledger._core.durable.is_open
+    assert not backend.is_closed(ledger)
+    ledger.close()
+    assert backend.is_closed(ledger)
+    ledger.close()
+    with pytest.raises(Poisoned):
+        ledger.snapshot()
 
 
 def test_reprs(backend: Backend, ledger: Store, sink: Store) -> None:
