@@ -145,11 +145,15 @@ def valid_done_record(
     bytes_scanned: int = 10,
     findings_count: int | None = None,
     run: int = 1,
+    started: int = 1,
     finished: int = 2,
+    error_code: str = "E_TEST",
 ) -> DoneLedgerRecord:
     """:func:`done_record` made valid for ``status`` (DL-21): findings count 0 when clean (1
-    by default with findings), error code ``E_TEST`` for the failed and skipped statuses.
-    ``ovid_hash`` replaces ``ovid(o)`` (for more than 256 keys: :func:`wide_ovid`)."""
+    by default with findings), ``error_code`` for the failed and skipped statuses only.
+    ``ovid_hash`` replaces ``ovid(o)`` (for more than 256 keys: :func:`wide_ovid`). The
+    provenance is always valid in kind but not in order: ``started > finished`` is passed
+    through, for tests of DL-21's ordering rule."""
     if status is SC:
         count = 0
     elif findings_count is not None:
@@ -161,8 +165,8 @@ def valid_done_record(
         status,
         bytes_scanned,
         count,
-        provenance(run=run, finished=finished),
-        None if status.is_scanned() else DoneLedgerErrorCode("E_TEST"),
+        provenance(run=run, started=started, finished=finished),
+        None if status.is_scanned() else DoneLedgerErrorCode(error_code),
     )
 
 
