@@ -33,6 +33,7 @@ from gossip_model.identity import (
     PolicyHash,
     RuleFingerprint,
     RunId,
+    SecretHash,
     ShardId,
     StableItemId,
     TenantId,
@@ -173,11 +174,31 @@ def valid_done_record(
 # --- findings --------------------------------------------------------------------------------
 
 
-def finding_record(t: TenantId | None = None, seed: int = 10) -> FindingRecord:
-    """Stable item ``seed``, rule ``seed + 1``, norm hash ``seed + 2``, key the tenant's byte."""
+def finding_record(
+    t: TenantId | None = None,
+    seed: int = 10,
+    *,
+    item: int | None = None,
+    rule: int | None = None,
+    secret: int | None = None,
+) -> FindingRecord:
+    """Stable item ``seed``, rule ``seed + 1``, norm hash ``seed + 2``, key the tenant's byte.
+
+    ``item`` and ``rule`` replace the item's and rule's fill; ``secret`` makes the secret
+    hash's raw bytes ``fill(secret)`` (no key derivation), for tests that look for those
+    bytes in a rendering (RED-4)."""
     t = tenant() if t is None else t
-    secret = key_secret_hash(TenantSecretKey(bytes(t)), NormHash.from_digest(fill(seed + 2)))
-    return FindingRecord.new(t, StableItemId(fill(seed)), RuleFingerprint(fill(seed + 1)), secret)
+    secret_hash = (
+        key_secret_hash(TenantSecretKey(bytes(t)), NormHash.from_digest(fill(seed + 2)))
+        if secret is None
+        else SecretHash._from_raw(fill(secret))
+    )
+    return FindingRecord.new(
+        t,
+        StableItemId(fill(seed if item is None else item)),
+        RuleFingerprint(fill(seed + 1 if rule is None else rule)),
+        secret_hash,
+    )
 
 
 def occurrence_record(
@@ -185,12 +206,16 @@ def occurrence_record(
     finding: FindingRecord | None = None,
     version_seed: int = 30,
     byte_offset: int = 128,
+    *,
+    byte_length: int | None = None,
 ) -> OccurrenceRecord:
-    """Object version filled with ``version_seed``, length ``version_seed + 1``."""
+    """Object version filled with ``version_seed``, length ``version_seed + 1`` unless
+    ``byte_length`` is given (0 on purpose included: FS-6)."""
     t = tenant() if t is None else t
     finding = finding_record(t) if finding is None else finding
+    length = version_seed + 1 if byte_length is None else byte_length
     return OccurrenceRecord.new(
-        t, finding.finding_id, ObjectVersionId(fill(version_seed)), byte_offset, version_seed + 1
+        t, finding.finding_id, ObjectVersionId(fill(version_seed)), byte_offset, length
     )
 
 
