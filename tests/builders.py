@@ -180,18 +180,18 @@ def finding_record(
     *,
     item: int | None = None,
     rule: int | None = None,
-    secret: int | None = None,
+    secret: int | bytes | None = None,
 ) -> FindingRecord:
     """Stable item ``seed``, rule ``seed + 1``, norm hash ``seed + 2``, key the tenant's byte.
 
-    ``item`` and ``rule`` replace the item's and rule's fill; ``secret`` makes the secret
-    hash's raw bytes ``fill(secret)`` (no key derivation), for tests that look for those
-    bytes in a rendering (RED-4)."""
+    ``item`` and ``rule`` replace the item's and rule's fill; ``secret`` gives the secret
+    hash's raw bytes (an int ``n``: ``fill(n)``) without key derivation, for tests that look
+    for those bytes in a rendering (RED-4, RED-5)."""
     t = tenant() if t is None else t
     secret_hash = (
         key_secret_hash(TenantSecretKey(bytes(t)), NormHash.from_digest(fill(seed + 2)))
         if secret is None
-        else SecretHash._from_raw(fill(secret))
+        else SecretHash._from_raw(fill(secret) if isinstance(secret, int) else secret)
     )
     return FindingRecord.new(
         t,

@@ -43,7 +43,19 @@ from gossip_model.persistence.errors import (
     TooLarge,
     UnexpectedErrorCode,
 )
-from tests.builders import FP, FR, SC, SK, SWF, done_record, key, ovid, policy, provenance, tenant
+from tests.builders import (
+    FP,
+    FR,
+    SC,
+    SK,
+    SWF,
+    done_record,
+    key,
+    ovid,
+    policy,
+    provenance,
+    tenant,
+)
 
 ALL_STATUSES = (FR, FP, SK, SC, SWF)
 U64_MAX = 2**64 - 1
@@ -199,7 +211,7 @@ def test_done_ledger_key_canonical_digest_golden_value() -> None:
     """
     k = DoneLedgerKey(tenant(5), policy(7), ovid(11))
     encoding = k.canonical_bytes()
-    assert encoding == bytes([5]) * 32 + bytes([7]) * 32 + bytes([11]) * 32
+    assert encoding == bytes([5]) * 32 + bytes([7]) * 32 + bytes([11]) * 32  # spelled out
     assert len(encoding) == 96
     assert blake3.blake3(encoding).hexdigest() == (
         "5e27eaa0abcf3d6a721958222ea7ee068b00bc182123d6beb5a467aaa1d8016b"
