@@ -16,6 +16,12 @@ error code its status needs (DL-21). For more than 256 distinct ids,
 
 The history builders of the linearizability checker tests (``op``, ``write``,
 ``receipt``, ``hist``) are here too.
+
+Test modules keep no record builders or byte fills of their own: where a test
+needs another value, it passes it (a keyword argument here, if none fits yet),
+so that what a test asserts never hangs on a default chosen elsewhere.
+Hypothesis strategies (plural names: ``done_records``) and golden expected
+values (bytes spelled out) are not builders and stay where they are used.
 """
 
 from __future__ import annotations
