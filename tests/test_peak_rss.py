@@ -9,33 +9,30 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 
 import pytest
 
 pytest_plugins = ["pytester"]
 
-MIB = 1024 * 1024
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def test_peak_rss_names_the_process_its_peak_and_the_test_that_grew_it(
-    pytester: pytest.Pytester,
-) -> None:
-    # Bytes actually written (a zero-filled bytearray may stay unmapped), 64 MiB of them.
-    pytester.makepyfile(
-        test_grow=f"""
-        def test_grow():
-            blob = bytes(range(256)) * ({64 * MIB} // 256)
-            assert len(blob) == {64 * MIB}
-        """
-    )
+def test_peak_rss_names_the_process_and_its_peak(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_one="def test_one():\n    assert sum(range(10)) == 45\n")
     # The plugins the project's own runs leave out (pyproject addopts), and xdist, whose
     # worker this test may be running in.
     quiet = ("-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "no:xdist")
+    before = _peak_mib()
     result = pytester.runpytest_inprocess("-p", "benchmarks.peak_rss", *quiet)
+    after = _peak_mib()
     result.assert_outcomes(passed=1)
     text = result.stdout.str()
     assert "peak RSS per process (benchmarks/peak_rss.py)" in text
     line = re.search(r"^main \(pid (\d+)\): (\d+) MB", text, re.MULTILINE)
     assert line is not None, text
-    assert int(line.group(1)) == os.getpid()  # in process: this worker's own peak
-    assert int(line.group(2)) >= 64
+    assert int(line.group(1)) == os.getpid()  # in process: this worker's own figure
+    # The peak is monotone: what it printed lies between the peaks around the run.
+    assert round(before) <= int(line.group(2)) <= round(after)
