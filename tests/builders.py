@@ -16,6 +16,12 @@ error code its status needs (DL-21). For more than 256 distinct ids,
 
 The history builders of the linearizability checker tests (``op``, ``write``,
 ``receipt``, ``hist``) are here too.
+
+Test modules keep no record builders or byte fills of their own: where a test
+needs another value, it passes it (a keyword argument here, if none fits yet),
+so that what a test asserts never hangs on a default chosen elsewhere.
+Hypothesis strategies (plural names: ``done_records``) and golden expected
+values (bytes spelled out) are not builders and stay where they are used.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from gossip_model.identity import (
     PolicyHash,
     RuleFingerprint,
     RunId,
+    SecretHash,
     ShardId,
     StableItemId,
     TenantId,
@@ -145,11 +152,15 @@ def valid_done_record(
     bytes_scanned: int = 10,
     findings_count: int | None = None,
     run: int = 1,
+    started: int = 1,
     finished: int = 2,
+    error_code: str = "E_TEST",
 ) -> DoneLedgerRecord:
     """:func:`done_record` made valid for ``status`` (DL-21): findings count 0 when clean (1
-    by default with findings), error code ``E_TEST`` for the failed and skipped statuses.
-    ``ovid_hash`` replaces ``ovid(o)`` (for more than 256 keys: :func:`wide_ovid`)."""
+    by default with findings), ``error_code`` for the failed and skipped statuses only.
+    ``ovid_hash`` replaces ``ovid(o)`` (for more than 256 keys: :func:`wide_ovid`). The
+    provenance is always valid in kind but not in order: ``started > finished`` is passed
+    through, for tests of DL-21's ordering rule."""
     if status is SC:
         count = 0
     elif findings_count is not None:
@@ -161,19 +172,39 @@ def valid_done_record(
         status,
         bytes_scanned,
         count,
-        provenance(run=run, finished=finished),
-        None if status.is_scanned() else DoneLedgerErrorCode("E_TEST"),
+        provenance(run=run, started=started, finished=finished),
+        None if status.is_scanned() else DoneLedgerErrorCode(error_code),
     )
 
 
 # --- findings --------------------------------------------------------------------------------
 
 
-def finding_record(t: TenantId | None = None, seed: int = 10) -> FindingRecord:
-    """Stable item ``seed``, rule ``seed + 1``, norm hash ``seed + 2``, key the tenant's byte."""
+def finding_record(
+    t: TenantId | None = None,
+    seed: int = 10,
+    *,
+    item: int | None = None,
+    rule: int | None = None,
+    secret: int | bytes | None = None,
+) -> FindingRecord:
+    """Stable item ``seed``, rule ``seed + 1``, norm hash ``seed + 2``, key the tenant's byte.
+
+    ``item`` and ``rule`` replace the item's and rule's fill; ``secret`` gives the secret
+    hash's raw bytes (an int ``n``: ``fill(n)``) without key derivation, for tests that look
+    for those bytes in a rendering (RED-4, RED-5)."""
     t = tenant() if t is None else t
-    secret = key_secret_hash(TenantSecretKey(bytes(t)), NormHash.from_digest(fill(seed + 2)))
-    return FindingRecord.new(t, StableItemId(fill(seed)), RuleFingerprint(fill(seed + 1)), secret)
+    secret_hash = (
+        key_secret_hash(TenantSecretKey(bytes(t)), NormHash.from_digest(fill(seed + 2)))
+        if secret is None
+        else SecretHash._from_raw(fill(secret) if isinstance(secret, int) else secret)
+    )
+    return FindingRecord.new(
+        t,
+        StableItemId(fill(seed if item is None else item)),
+        RuleFingerprint(fill(seed + 1 if rule is None else rule)),
+        secret_hash,
+    )
 
 
 def occurrence_record(
@@ -181,12 +212,16 @@ def occurrence_record(
     finding: FindingRecord | None = None,
     version_seed: int = 30,
     byte_offset: int = 128,
+    *,
+    byte_length: int | None = None,
 ) -> OccurrenceRecord:
-    """Object version filled with ``version_seed``, length ``version_seed + 1``."""
+    """Object version filled with ``version_seed``, length ``version_seed + 1`` unless
+    ``byte_length`` is given (0 on purpose included: FS-6)."""
     t = tenant() if t is None else t
     finding = finding_record(t) if finding is None else finding
+    length = version_seed + 1 if byte_length is None else byte_length
     return OccurrenceRecord.new(
-        t, finding.finding_id, ObjectVersionId(fill(version_seed)), byte_offset, version_seed + 1
+        t, finding.finding_id, ObjectVersionId(fill(version_seed)), byte_offset, length
     )
 
 

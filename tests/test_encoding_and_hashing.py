@@ -17,8 +17,6 @@ import pytest
 from gossip_model.identity import (
     DomainHasher,
     LogicalTime,
-    OvidHash,
-    PolicyHash,
     RunId,
     TenantId,
     TenantSecretKey,
@@ -29,7 +27,6 @@ from gossip_model.identity import (
     encode_var_bytes,
 )
 from gossip_model.persistence import (
-    DoneLedgerKey,
     DoneLedgerProvenance,
     DoneLedgerRecord,
     DoneLedgerStatus,
@@ -38,6 +35,7 @@ from gossip_model.persistence import (
     fold_records,
 )
 from gossip_model.persistence.conformance import DurableFindingsCounts, sample_fixture
+from tests.builders import fill, key
 
 
 @pytest.mark.parametrize(
@@ -90,15 +88,15 @@ def test_id9_finalize_64_golden_vector() -> None:
 
 def test_cb9_tenant_secret_key_has_no_byte_conversion_and_is_immutable() -> None:
     """CB-9/ID-3: no ``bytes(key)``, no hashing, no mutation; equality only with keys."""
-    key = TenantSecretKey(b"\x42" * 32)
+    key = TenantSecretKey(fill(0x42))
     with pytest.raises(TypeError):
         bytes(key)  # type: ignore[call-overload]
     with pytest.raises(TypeError):
         hash(key)
     with pytest.raises(AttributeError, match="immutable"):
-        key._raw = b"\x00" * 32
-    assert (key == b"\x42" * 32) is False
-    assert key != TenantSecretKey(b"\x43" * 32)
+        key._raw = fill(0x00)
+    assert (key == fill(0x42)) is False
+    assert key != TenantSecretKey(fill(0x43))
 
 
 def test_check_bytes_names_the_owner_and_never_the_content() -> None:
@@ -113,13 +111,10 @@ def test_id4_64_bit_ids_act_as_indexes() -> None:
     assert [10, 11, 12][RunId(2)] == 12
 
 
-def _key() -> DoneLedgerKey:
-    return DoneLedgerKey(TenantId(b"\x01" * 32), PolicyHash(b"\x02" * 32), OvidHash(b"\x03" * 32))
-
-
 def test_dl4_canonical_digest_is_plain_blake3_of_the_96_bytes() -> None:
+    # The expected side spells the bytes out: it must not share the builder it checks.
     expected = blake3.blake3(b"\x01" * 32 + b"\x02" * 32 + b"\x03" * 32).digest()
-    assert _key().canonical_digest() == expected
+    assert key(1, 2, 3).canonical_digest() == expected
 
 
 def test_dl21_provenance_reports_its_ordering() -> None:

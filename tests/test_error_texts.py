@@ -62,6 +62,7 @@ from gossip_model.persistence.conformance import find_leak
 from gossip_model.persistence.conformance_fixture import sample_fixture
 from gossip_model.postgres import PostgresDoneLedger, PostgresFindingsSink
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
+from tests.builders import fill
 
 SPEC_ID = re.compile(r"\b[A-Z]{2,4}-\d+\b")
 #: Bytes that play a secret handed to the wrong parameter; no message may show them.
@@ -521,7 +522,7 @@ def test_type_errors_say_how_to_wrap_a_bare_value() -> None:
     with pytest.raises(TypeError, match=r"; wrap the int: LogicalTime\(5\)$"):
         dataclasses.replace(FX.observation, seen_at=5)
     with pytest.raises(TypeError, match=r"; wrap the bytes: TenantId\(raw\)$"):
-        DoneLedgerKey(b"\x01" * 32, FX.policy, FX.ovid_hash)  # type: ignore[arg-type]
+        DoneLedgerKey(fill(0x01), FX.policy, FX.ovid_hash)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"; pass a PolicyHash$"):
         DoneLedgerKey(FX.tenant, True, FX.ovid_hash)  # type: ignore[arg-type]
 

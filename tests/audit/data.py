@@ -41,9 +41,10 @@ from gossip_model.persistence import (
     OccurrenceRecord,
 )
 from gossip_model.persistence.commit import CommitHandle
+from tests.builders import fill
 
-TENANTS = (TenantId(bytes([1]) * 32), TenantId(bytes([2]) * 32))
-POLICIES = (PolicyHash(bytes([3]) * 32), PolicyHash(bytes([4]) * 32))
+TENANTS = (TenantId(fill(1)), TenantId(fill(2)))
+POLICIES = (PolicyHash(fill(3)), PolicyHash(fill(4)))
 CHAINS = 3
 OTHER_STATUSES = (
     DoneLedgerStatus.SCANNED_CLEAN,
@@ -77,9 +78,7 @@ def _tag(t: int, p: int, n: int, kind: int) -> bytes:
 
 def chain(t: int, p: int, n: int) -> tuple[FindingRecord, OccurrenceRecord, ObservationRecord]:
     tenant, policy = TENANTS[t], POLICIES[p]
-    secret = key_secret_hash(
-        TenantSecretKey(bytes([9]) * 32), NormHash.from_digest(_tag(t, p, n, 1))
-    )
+    secret = key_secret_hash(TenantSecretKey(fill(9)), NormHash.from_digest(_tag(t, p, n, 1)))
     finding = FindingRecord.new(
         tenant, StableItemId(_tag(t, p, n, 2)), RuleFingerprint(_tag(t, p, n, 3)), secret
     )

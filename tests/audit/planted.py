@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gossip_model.identity import OBSERVATION_ID_V1, derive_key
+from tests.builders import fill
 
 from .data import POLICIES, TENANTS, chain
 
@@ -55,10 +56,8 @@ def orphan_occurrence(blob: Blob) -> list[str]:
     from gossip_model.identity import FindingId, ObjectVersionId
     from gossip_model.persistence import OccurrenceRecord
 
-    missing = FindingId(bytes([0xEE]) * 32)
-    occurrence = OccurrenceRecord.new(
-        TENANTS[0], missing, ObjectVersionId(bytes([0xEF]) * 32), 1, 2
-    )
+    missing = FindingId(fill(0xEE))
+    occurrence = OccurrenceRecord.new(TENANTS[0], missing, ObjectVersionId(fill(0xEF)), 1, 2)
     return [
         "INSERT INTO occurrences VALUES ("
         f"{blob(TENANTS[0].raw)}, {blob(occurrence.occurrence_id.raw)}, {blob(missing.raw)}, "
@@ -75,7 +74,7 @@ def cross_tenant_observation(blob: Blob) -> list[str]:
     return [
         "INSERT INTO observations VALUES ("
         f"{blob(tenant.raw)}, {blob(observation_id)}, {blob(occurrence.occurrence_id.raw)}, "
-        f"{blob(policy.raw)}, {blob(bytes([0x55]) * 32)}, 1, 2, 3, 4, NULL, NULL)"
+        f"{blob(policy.raw)}, {blob(fill(0x55))}, 1, 2, 3, 4, NULL, NULL)"
     ]
 
 
@@ -83,7 +82,7 @@ def tampered_finding_id(blob: Blob) -> list[str]:
     finding = chain(1, 1, 2)[0]
     return [
         "INSERT INTO findings VALUES ("
-        f"{blob(TENANTS[1].raw)}, {blob(bytes([0xAB]) * 32)}, {blob(bytes([0xAC]) * 32)}, "
+        f"{blob(TENANTS[1].raw)}, {blob(fill(0xAB))}, {blob(fill(0xAC))}, "
         f"{blob(finding.rule_fingerprint.raw)}, {blob(finding.secret_hash.raw)})"
     ]
 

@@ -34,6 +34,7 @@ from gossip_model.db.encoding import decode_done_row
 from gossip_model.db.errors import CorruptRow
 from gossip_model.sim.cli import main
 from gossip_model.sqlite import SqliteDoneLedger, SqliteFindingsSink
+from tests.builders import fill
 
 from .data import EXPECTED_ROWS, DoneLedgerStatus, populate
 from .planted import PLANTS, Plant
@@ -228,7 +229,7 @@ def test_progress_redraws_every_step() -> None:
 
 # --- the fast row check against the records' own rules --------------------------------------
 
-ids = st.sampled_from([bytes([1]) * 32, bytes([2]) * 32])
+ids = st.sampled_from([fill(1), fill(2)])
 done_rows = st.tuples(
     st.one_of(ids, st.just(b"short")),
     ids,

@@ -23,6 +23,7 @@ from gossip_model.db.encoding import (
     encode_observation_row,
     encode_occurrence_row,
 )
+from tests.builders import fill
 
 from .data import DoneLedgerStatus, chain, done
 
@@ -118,7 +119,7 @@ def test_occurrence_decode(index: int, value: object, column: str) -> None:
 def test_occurrence_and_observation_ids_are_rederived() -> None:
     report = run(check_occurrence_row, changed(GOOD_OCCURRENCE, 4, 11))
     assert report.counts == {"FS-ID-OCCURRENCE": 1}
-    report = run(check_observation_row, changed(GOOD_OBSERVATION, 3, b"\x09" * 32))
+    report = run(check_observation_row, changed(GOOD_OBSERVATION, 3, fill(0x09)))
     assert report.counts == {"FS-ID-OBSERVATION": 1}
 
 

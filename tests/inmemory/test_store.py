@@ -40,7 +40,17 @@ from gossip_model.persistence import (
     ReadyCommitHandle,
 )
 from gossip_model.persistence import commit as commit_module
-from tests.builders import SC, SWF, done_record, full_batch, key, ovid, policy, tenant
+from tests.builders import (
+    SC,
+    SWF,
+    done_record,
+    full_batch,
+    key,
+    ovid,
+    policy,
+    tenant,
+    valid_done_record,
+)
 
 DL = InMemoryStoreKind.DONE_LEDGER
 F = InMemoryStoreKind.FINDINGS
@@ -70,10 +80,6 @@ class Worker:
         if self.error is not None:
             raise self.error
         return self.result
-
-
-def rec(o: int = 1, status: Any = SC, nbytes: int = 10) -> Any:
-    return done_record(1, 2, o, status, nbytes, 1 if status is SWF else 0)
 
 
 def one() -> DoneLedgerCommitReceipt:
@@ -111,14 +117,14 @@ def test_clone_shares_state_faults_and_ids() -> None:
     assert type(shallow) is InMemoryDoneLedger
     clone.fail_next_commits(1)
     with pytest.raises(InjectedCommitFailure):
-        ledger.batch_upsert([rec(1)]).wait(JOIN)
+        ledger.batch_upsert([valid_done_record(1)]).wait(JOIN)
     shallow.fail_next_submissions(1)
     with pytest.raises(InjectedSubmissionFailure):
-        ledger.batch_upsert([rec(1)])
-    handle = clone.batch_upsert([rec(2)])
+        ledger.batch_upsert([valid_done_record(1)])
+    handle = clone.batch_upsert([valid_done_record(2)])
     assert handle.op_id == PendingWriteId(2)
     assert handle.wait(JOIN) == one()
-    assert ledger.snapshot() == [rec(2)] == shallow.snapshot()
+    assert ledger.snapshot() == [valid_done_record(2)] == shallow.snapshot()
     assert ledger.batch_upsert([]).op_id == PendingWriteId(3)
     with pytest.raises(TypeError, match=r"clone\(\)"):
         copy.deepcopy(ledger)
@@ -138,14 +144,14 @@ def test_stores_have_independent_id_sequences() -> None:
 def test_st4_set_auto_complete_leaves_queued_ops_pending() -> None:
     """ST-4: switching to auto-complete neither releases nor applies queued ops."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    queued = ledger.batch_upsert([rec(1)])
+    queued = ledger.batch_upsert([valid_done_record(1)])
     ledger.set_auto_complete(True)
     assert ledger.pending_ids() == [queued.op_id]
     assert ledger.snapshot() == []
-    assert ledger.batch_upsert([rec(2)]).wait(0) == one()
+    assert ledger.batch_upsert([valid_done_record(2)]).wait(0) == one()
     assert ledger.pending_count() == 1
     ledger.set_auto_complete(False)
-    assert ledger.batch_upsert([rec(3)]).op_id in ledger.pending_ids()
+    assert ledger.batch_upsert([valid_done_record(3)]).op_id in ledger.pending_ids()
 
 
 def test_st5_counters_are_cumulative_and_zero_is_noop() -> None:
@@ -156,7 +162,7 @@ def test_st5_counters_are_cumulative_and_zero_is_noop() -> None:
     ledger.delay_next_writes(0)
     ledger.fail_next_commits(0)
     ledger.fail_next_submissions(0)
-    handles = [ledger.batch_upsert([rec(i)]) for i in range(6)]
+    handles = [ledger.batch_upsert([valid_done_record(i)]) for i in range(6)]
     assert ledger.pending_ids() == [h.op_id for h in handles[:5]]
     assert handles[5].wait(0) == one()
 
@@ -170,7 +176,7 @@ def test_st6_submission_fault_leaves_other_counters_and_ids_untouched() -> None:
     ledger.fail_next_commits(1)
     for remaining in (1, 0):
         with pytest.raises(InjectedSubmissionFailure) as info:
-            ledger.batch_upsert([rec(1)])
+            ledger.batch_upsert([valid_done_record(1)])
         assert info.value == InjectedSubmissionFailure(DL)
         assert (core.fail_submit_remaining, core.delay_next, core.fail_commit_remaining) == (
             remaining,
@@ -181,7 +187,7 @@ def test_st6_submission_fault_leaves_other_counters_and_ids_untouched() -> None:
         assert core.ops == {}
         assert ledger.snapshot() == []
     # Step 4 after step 3: the accepted write takes id 1 and the delay.
-    delayed = ledger.batch_upsert([rec(1)])
+    delayed = ledger.batch_upsert([valid_done_record(1)])
     assert delayed.op_id == PendingWriteId(1)
     assert (core.delay_next, core.fail_commit_remaining) == (0, 1)
     # The commit fault is consumed at apply time (ST-10), not at submission.
@@ -194,11 +200,11 @@ def test_st6_submission_fault_leaves_other_counters_and_ids_untouched() -> None:
 def test_st8_ids_grow_by_one_for_every_accepted_submission() -> None:
     """ST-8: auto, delayed, commit-failed and apply-failed submissions each take one id."""
     ledger = InMemoryDoneLedger()
-    ids = [ledger.batch_upsert([rec(1)]).op_id]
+    ids = [ledger.batch_upsert([valid_done_record(1)]).op_id]
     ledger.delay_next_writes(1)
-    ids.append(ledger.batch_upsert([rec(2)]).op_id)
+    ids.append(ledger.batch_upsert([valid_done_record(2)]).op_id)
     ledger.fail_next_commits(1)
-    ids.append(ledger.batch_upsert([rec(3)]).op_id)
+    ids.append(ledger.batch_upsert([valid_done_record(3)]).op_id)
     ids.append(ledger.batch_upsert([done_record(1, 2, 4, SC, 1, error_code="X")]).op_id)
     assert [int(i) for i in ids] == [1, 2, 3, 4]
     assert PendingWriteId.ZERO not in ids
@@ -211,13 +217,13 @@ def test_op_id_overflow_is_a_submission_failure() -> None:
     core.next_op_id = 2**64 - 1
     ledger.delay_next_writes(1)
     with pytest.raises(InjectedSubmissionFailure) as info:
-        ledger.batch_upsert([rec(1)])
+        ledger.batch_upsert([valid_done_record(1)])
     assert info.value == InjectedSubmissionFailure(DL)
     assert core.next_op_id == 2**64 - 1
     assert core.delay_next == 1
     assert core.ops == {}
     core.next_op_id = 2**64 - 2
-    assert int(ledger.batch_upsert([rec(1)]).op_id) == 2**64 - 2
+    assert int(ledger.batch_upsert([valid_done_record(1)]).op_id) == 2**64 - 2
 
 
 # --- commit faults (ST-9..ST-11) ------------------------------------------------------------
@@ -226,8 +232,8 @@ def test_op_id_overflow_is_a_submission_failure() -> None:
 def test_commit_fault_follows_release_order() -> None:
     """Item 46 / ST-10(b): with NEWEST_FIRST the newest op takes the commit failure."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    oldest = ledger.batch_upsert([rec(1)])
-    newest = ledger.batch_upsert([rec(2)])
+    oldest = ledger.batch_upsert([valid_done_record(1)])
+    newest = ledger.batch_upsert([valid_done_record(2)])
     ledger.fail_next_commits(1)
     assert ledger.release_next(NEWEST) == newest.op_id
     with pytest.raises(InjectedCommitFailure) as info:
@@ -235,16 +241,16 @@ def test_commit_fault_follows_release_order() -> None:
     assert info.value == InjectedCommitFailure(DL)
     assert ledger.release_next(NEWEST) == oldest.op_id
     assert oldest.wait(0) == one()
-    assert ledger.snapshot() == [rec(1)]
+    assert ledger.snapshot() == [valid_done_record(1)]
 
 
 def test_st10_commit_fault_armed_after_queueing_and_auto_write_consumes_it_first() -> None:
     """ST-10(a)+(c): a fault armed after queueing hits the next APPLIED op."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    queued = ledger.batch_upsert([rec(1)])
+    queued = ledger.batch_upsert([valid_done_record(1)])
     ledger.fail_next_commits(1)
     ledger.set_auto_complete(True)
-    immediate = ledger.batch_upsert([rec(2)])
+    immediate = ledger.batch_upsert([valid_done_record(2)])
     with pytest.raises(InjectedCommitFailure):
         immediate.wait(0)
     assert ledger.release_specific(queued.op_id) is True
@@ -267,7 +273,7 @@ def test_st10_commit_fault_consumed_by_empty_and_invalid_payloads() -> None:
 def test_st11_failed_op_is_terminal_and_not_pending() -> None:
     """ST-11: a commit failure finishes the op: not pending, not releasable, durable unchanged."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    handle = ledger.batch_upsert([rec(1)])
+    handle = ledger.batch_upsert([valid_done_record(1)])
     ledger.fail_next_commits(1)
     assert ledger.release_specific(handle.op_id) is True
     assert ledger.pending_count() == 0
@@ -285,16 +291,16 @@ def test_combined_failure_modes_are_independent() -> None:
     ledger.fail_next_submissions(1)
     ledger.fail_next_commits(1)
     with pytest.raises(InjectedSubmissionFailure):
-        ledger.batch_upsert([rec(1)])
-    second = ledger.batch_upsert([rec(1)])
+        ledger.batch_upsert([valid_done_record(1)])
+    second = ledger.batch_upsert([valid_done_record(1)])
     assert ledger.release_specific(second.op_id) is True
     with pytest.raises(InjectedCommitFailure):
         second.wait(JOIN)
-    third = ledger.batch_upsert([rec(1)])
+    third = ledger.batch_upsert([valid_done_record(1)])
     assert third.op_id != second.op_id
     assert ledger.release_specific(third.op_id) is True
     assert third.wait(JOIN).record_count == 1
-    assert ledger.snapshot() == [rec(1)]
+    assert ledger.snapshot() == [valid_done_record(1)]
 
 
 # --- delay semantics (ST-6 step 4) --------------------------------------------------------
@@ -304,11 +310,11 @@ def test_delay_next_writes_overrides_auto_complete_for_exact_count() -> None:
     """Item 14 / ST-6 step 4: delay_next beats auto_complete=True for exactly n writes."""
     ledger = InMemoryDoneLedger()
     ledger.delay_next_writes(1)
-    delayed = ledger.batch_upsert([rec(1)])
+    delayed = ledger.batch_upsert([valid_done_record(1)])
     assert ledger.pending_count() == 1
-    immediate = ledger.batch_upsert([rec(2)])
+    immediate = ledger.batch_upsert([valid_done_record(2)])
     assert immediate.wait(0).record_count == 1
-    assert ledger.snapshot() == [rec(2)]
+    assert ledger.snapshot() == [valid_done_record(2)]
     assert ledger.pending_count() == 1
     assert ledger.release_all(OLDEST) == 1
     assert delayed.wait(JOIN) == one()
@@ -319,24 +325,27 @@ def test_done_ledger_delay_next_writes_delays_exact_count() -> None:
     """Item 18 / ST-5, ST-6: two delayed writes, the third immediate."""
     ledger = InMemoryDoneLedger()
     ledger.delay_next_writes(2)
-    first, second = ledger.batch_upsert([rec(1)]), ledger.batch_upsert([rec(2)])
-    third = ledger.batch_upsert([rec(3)])
+    first, second = (
+        ledger.batch_upsert([valid_done_record(1)]),
+        ledger.batch_upsert([valid_done_record(2)]),
+    )
+    third = ledger.batch_upsert([valid_done_record(3)])
     assert third.wait(0) == one()
-    assert ledger.snapshot() == [rec(3)]
+    assert ledger.snapshot() == [valid_done_record(3)]
     assert ledger.pending_count() == 2
     assert ledger.release_all(OLDEST) == 2
     assert first.wait(JOIN) == one()
     assert second.wait(JOIN) == one()
-    assert ledger.snapshot() == [rec(1), rec(2), rec(3)]
+    assert ledger.snapshot() == [valid_done_record(1), valid_done_record(2), valid_done_record(3)]
 
 
 def test_delay_counter_is_consumed_in_delayed_mode() -> None:
     """Item 48 / ST-6 step 4: delay_next is spent by a write already delayed by the mode."""
     ledger = InMemoryDoneLedger(auto_complete=False)
     ledger.delay_next_writes(1)
-    ledger.batch_upsert([rec(1)])
+    ledger.batch_upsert([valid_done_record(1)])
     ledger.set_auto_complete(True)
-    assert ledger.batch_upsert([rec(2)]).wait(0) == one()
+    assert ledger.batch_upsert([valid_done_record(2)]).wait(0) == one()
     assert ledger.pending_count() == 1
 
 
@@ -346,8 +355,8 @@ def test_delay_counter_is_consumed_in_delayed_mode() -> None:
 def test_done_ledger_handles_block_until_release_and_support_manual_controls() -> None:
     """Item 3 / ST-14, ST-15, ST-20."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    op1 = ledger.batch_upsert([rec(1)])
-    op2 = ledger.batch_upsert([rec(2)])
+    op1 = ledger.batch_upsert([valid_done_record(1)])
+    op2 = ledger.batch_upsert([valid_done_record(2)])
     assert ledger.pending_ids() == [op1.op_id, op2.op_id]
     waiter = Worker(lambda: op1.wait(JOIN))
     waiter.thread.join(0.1)
@@ -359,7 +368,7 @@ def test_done_ledger_handles_block_until_release_and_support_manual_controls() -
     assert waiter.join().record_count == 1
     assert ledger.release_specific(op1.op_id) is False
     ledger.fail_next_commits(1)
-    op3 = ledger.batch_upsert([rec(3)])
+    op3 = ledger.batch_upsert([valid_done_record(3)])
     assert ledger.release_specific(op3.op_id) is True
     with pytest.raises(InjectedCommitFailure) as info:
         op3.wait(JOIN)
@@ -370,14 +379,14 @@ def test_done_ledger_handles_block_until_release_and_support_manual_controls() -
 def test_release_specific_does_not_leave_stale_order_entries() -> None:
     """Item 8 / ST-15, D-1: release by id removes the id from the queue."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    handles = [ledger.batch_upsert([rec(i)]) for i in range(5)]
+    handles = [ledger.batch_upsert([valid_done_record(i)]) for i in range(5)]
     for handle in handles:
         assert ledger.release_specific(handle.op_id) is True
     assert all(h.wait(JOIN).record_count == 1 for h in handles)
     assert ledger.pending_count() == 0
     assert ledger.pending_ids() == []
     assert list(ledger._core.order) == []
-    fresh = ledger.batch_upsert([rec(9)])
+    fresh = ledger.batch_upsert([valid_done_record(9)])
     assert ledger.pending_ids() == [fresh.op_id]
     assert ledger.release_next(OLDEST) == fresh.op_id
 
@@ -392,7 +401,10 @@ def test_release_next_returns_none_on_empty_queue(order: CompletionOrder) -> Non
 def test_st14_release_next_skips_stale_queue_entries() -> None:
     """ST-14: ids in the queue whose ops are no longer Pending are dropped and skipped."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    first, second = ledger.batch_upsert([rec(1)]), ledger.batch_upsert([rec(2)])
+    first, second = (
+        ledger.batch_upsert([valid_done_record(1)]),
+        ledger.batch_upsert([valid_done_record(2)]),
+    )
     with ledger._core.section:  # simulate a stale entry left behind (D-1 defence)
         ledger._core._finish_locked(first.op_id)
         ledger._core.order.append(first.op_id)
@@ -406,10 +418,10 @@ def test_st14_release_next_skips_stale_queue_entries() -> None:
 def test_st15_release_specific_returns_false_for_everything_not_pending() -> None:
     """ST-15 / P-5: unknown, never issued, auto-completed, finished, collected -> False."""
     ledger = InMemoryDoneLedger()
-    auto = ledger.batch_upsert([rec(1)])
+    auto = ledger.batch_upsert([valid_done_record(1)])
     ledger.delay_next_writes(2)
-    finished = ledger.batch_upsert([rec(2)])
-    collected = ledger.batch_upsert([rec(3)])
+    finished = ledger.batch_upsert([valid_done_record(2)])
+    collected = ledger.batch_upsert([valid_done_record(3)])
     assert ledger.release_all(OLDEST) == 2
     assert collected.wait(0) == one()
     before = (dict(ledger._core.ops), ledger.snapshot())
@@ -428,7 +440,7 @@ def test_st15_release_specific_returns_false_for_everything_not_pending() -> Non
 def test_st16_release_all_applies_in_order_and_returns_count() -> None:
     """ST-16: NEWEST_FIRST reverses the snapshot; the count is returned; 0 when empty."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    handles = [ledger.batch_upsert([rec(i)]) for i in range(3)]
+    handles = [ledger.batch_upsert([valid_done_record(i)]) for i in range(3)]
     ledger.fail_next_commits(1)
     assert ledger.release_all(NEWEST) == 3
     with pytest.raises(InjectedCommitFailure):
@@ -437,7 +449,7 @@ def test_st16_release_all_applies_in_order_and_returns_count() -> None:
     assert ledger.release_all(NEWEST) == 0
     assert ledger.release_all(OLDEST) == 0
     ordered = InMemoryDoneLedger(auto_complete=False)
-    handles = [ordered.batch_upsert([rec(i)]) for i in range(3)]
+    handles = [ordered.batch_upsert([valid_done_record(i)]) for i in range(3)]
     ordered.fail_next_commits(1)
     assert ordered.release_all(OLDEST) == 3
     with pytest.raises(InjectedCommitFailure):
@@ -448,7 +460,7 @@ def test_st16_release_all_applies_in_order_and_returns_count() -> None:
 def test_st17_finishing_twice_applies_once_and_unknown_id_raises() -> None:
     """ST-17: an already Finished op is left alone; a missing op is UnknownOperation."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    handle = ledger.batch_upsert([rec(1, SWF)])
+    handle = ledger.batch_upsert([valid_done_record(1, SWF)])
     core = ledger._core
     with core.section:
         core._finish_locked(handle.op_id)
@@ -469,14 +481,14 @@ def test_st13_auto_completed_ops_skip_the_queue_and_discarded_handles_do_not_can
     not cancel the write; handles have no finaliser."""
     ledger = InMemoryDoneLedger()
     core = ledger._core
-    auto_id = ledger.batch_upsert([rec(1)]).op_id  # handle discarded at once
+    auto_id = ledger.batch_upsert([valid_done_record(1)]).op_id  # handle discarded at once
     gc.collect()
     assert list(core.order) == []
     assert core.ops[auto_id].state is PendingState.FINISHED
     assert (ledger.pending_count(), ledger.pending_ids()) == (0, [])
-    assert ledger.snapshot() == [rec(1)]
+    assert ledger.snapshot() == [valid_done_record(1)]
     ledger.delay_next_writes(1)
-    handle = ledger.batch_upsert([rec(2)])
+    handle = ledger.batch_upsert([valid_done_record(2)])
     pending_id = handle.op_id
     assert not hasattr(type(handle), "__del__")
     del handle
@@ -484,7 +496,7 @@ def test_st13_auto_completed_ops_skip_the_queue_and_discarded_handles_do_not_can
     assert core.ops[pending_id].state is PendingState.PENDING
     assert ledger.pending_ids() == [pending_id]
     assert ledger.release_specific(pending_id) is True
-    assert ledger.snapshot() == [rec(1), rec(2)]
+    assert ledger.snapshot() == [valid_done_record(1), valid_done_record(2)]
     # Nobody waited: both finished entries are still there (the documented leak).
     assert auto_id in core.ops
     assert core.ops[pending_id].state is PendingState.FINISHED
@@ -500,7 +512,7 @@ def test_ch1_in_memory_handles_are_commit_handles_accepted_before_durable() -> N
     receipts are immutable, printable values; discarding a handle does not cancel."""
     ledger = InMemoryDoneLedger(auto_complete=False)
     sink = InMemoryFindingsSink(auto_complete=False)
-    handle = ledger.batch_upsert([rec(1)])
+    handle = ledger.batch_upsert([valid_done_record(1)])
     sink_handle = sink.upsert_batch(full_batch(tenant(1))[0])
     for h in (handle, sink_handle):
         assert isinstance(h, CommitHandle)
@@ -512,7 +524,7 @@ def test_ch1_in_memory_handles_are_commit_handles_accepted_before_durable() -> N
     assert sink.release_all(OLDEST) == 1
     receipt = handle.wait(JOIN)
     assert receipt == one()
-    assert ledger.snapshot() == [rec(1)]
+    assert ledger.snapshot() == [valid_done_record(1)]
     assert sink_handle.wait(JOIN) == FindingsCommitReceipt(1, 1, 1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         receipt.record_count = 5  # type: ignore[misc]
@@ -520,15 +532,15 @@ def test_ch1_in_memory_handles_are_commit_handles_accepted_before_durable() -> N
         "DoneLedgerCommitReceipt(record_count=1, scanned_count=1, findings_count=0)"
     )
     ledger.fail_next_commits(1)
-    failing = ledger.batch_upsert([rec(2)])
+    failing = ledger.batch_upsert([valid_done_record(2)])
     ledger.release_all(OLDEST)
     with pytest.raises(InjectedCommitFailure) as info:
         failing.wait(JOIN)
     assert info.value == InjectedCommitFailure(DL)
-    ledger.batch_upsert([rec(3)])  # handle discarded
+    ledger.batch_upsert([valid_done_record(3)])  # handle discarded
     gc.collect()
     assert ledger.release_all(OLDEST) == 1
-    assert ledger.snapshot() == [rec(1), rec(3)]
+    assert ledger.snapshot() == [valid_done_record(1), valid_done_record(3)]
 
 
 def test_ch5_page_receipts_are_not_used_by_the_in_memory_stores() -> None:
@@ -537,7 +549,7 @@ def test_ch5_page_receipts_are_not_used_by_the_in_memory_stores() -> None:
     and CH-4, and their handles are not the commit module's ``ReadyCommitHandle``."""
     ledger = InMemoryDoneLedger()
     sink = InMemoryFindingsSink()
-    ledger_receipt = ledger.batch_upsert([rec(1)]).wait(JOIN)
+    ledger_receipt = ledger.batch_upsert([valid_done_record(1)]).wait(JOIN)
     sink_receipt = sink.upsert_batch(full_batch(tenant(1))[0]).wait(JOIN)
     empty_receipt = sink.upsert_batch(FindingsUpsertBatch()).wait(JOIN)
     assert type(ledger_receipt) is DoneLedgerCommitReceipt
@@ -562,7 +574,7 @@ def test_st19_handle_repr_and_op_id() -> None:
 def test_wait_timeout_leaves_pending_op_usable() -> None:
     """Item 37 / ST-23: TimeoutError, op still Pending, same handle works after release."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    handle = ledger.batch_upsert([rec(1)])
+    handle = ledger.batch_upsert([valid_done_record(1)])
     ids = ledger.pending_ids()
     with pytest.raises(TimeoutError) as info:
         handle.wait(timeout=0.05)
@@ -579,10 +591,10 @@ def test_wait_timeout_leaves_pending_op_usable() -> None:
 def test_wait_timeout_zero_returns_finished_results() -> None:
     """Item 38 / ST-23: timeout=0 checks once; finished results come back at once."""
     ledger = InMemoryDoneLedger()
-    assert ledger.batch_upsert([rec(1)]).wait(timeout=0) == one()
+    assert ledger.batch_upsert([valid_done_record(1)]).wait(timeout=0) == one()
     ledger.fail_next_commits(1)
     with pytest.raises(InjectedCommitFailure):
-        ledger.batch_upsert([rec(2)]).wait(timeout=0)
+        ledger.batch_upsert([valid_done_record(2)]).wait(timeout=0)
     delayed = InMemoryDoneLedger(auto_complete=False).batch_upsert([])
     with pytest.raises(TimeoutError):
         delayed.wait(timeout=0)
@@ -609,13 +621,13 @@ def test_st23_timeout_argument_mapping() -> None:
 def test_second_wait_raises_unknown_operation() -> None:
     """Item 39 / ST-21: after a receipt and after a raised error."""
     ledger = InMemoryDoneLedger()
-    ok = ledger.batch_upsert([rec(1)])
+    ok = ledger.batch_upsert([valid_done_record(1)])
     assert ok.wait(0) == one()
     with pytest.raises(UnknownOperation) as info:
         ok.wait(0)
     assert info.value == UnknownOperation(DL, ok.op_id)
     ledger.fail_next_commits(1)
-    failed = ledger.batch_upsert([rec(2)])
+    failed = ledger.batch_upsert([valid_done_record(2)])
     with pytest.raises(InjectedCommitFailure):
         failed.wait(0)
     with pytest.raises(UnknownOperation) as info:
@@ -642,8 +654,8 @@ def test_st20_stored_error_is_the_exact_object_and_taken_entry_is_unknown() -> N
 def test_st20_waiter_absorbs_wakeups_for_other_ops() -> None:
     """ST-20, ST-22: notify_all for another op does not end (or restart) a wait."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    mine = ledger.batch_upsert([rec(1)])
-    other = ledger.batch_upsert([rec(2)])
+    mine = ledger.batch_upsert([valid_done_record(1)])
+    other = ledger.batch_upsert([valid_done_record(2)])
     waiter = Worker(lambda: mine.wait(JOIN))
     assert ledger.release_specific(other.op_id) is True
     ledger.batch_upsert([])  # delayed: no notification
@@ -656,7 +668,7 @@ def test_st20_waiter_absorbs_wakeups_for_other_ops() -> None:
 def test_st21_two_waiters_on_one_handle_one_collects() -> None:
     """ST-21: the first to see the finished op collects; the other gets UnknownOperation."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    handle = ledger.batch_upsert([rec(1)])
+    handle = ledger.batch_upsert([valid_done_record(1)])
 
     def attempt() -> object:
         try:
@@ -676,7 +688,10 @@ def test_st21_two_waiters_on_one_handle_one_collects() -> None:
 def test_multiple_threads_wait_on_different_handles() -> None:
     """Item 19 / ST-22: both waiters stay blocked, then both wake on one release_all."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    first, second = ledger.batch_upsert([rec(1)]), ledger.batch_upsert([rec(2)])
+    first, second = (
+        ledger.batch_upsert([valid_done_record(1)]),
+        ledger.batch_upsert([valid_done_record(2)]),
+    )
     # One waiter without a timeout (ST-20: sleeps until notified); the join bounds it.
     workers = [Worker(lambda: first.wait()), Worker(lambda: second.wait(2.0))]
     for worker in workers:
@@ -689,7 +704,7 @@ def test_multiple_threads_wait_on_different_handles() -> None:
 def test_th3_interrupted_sleep_propagates_without_poisoning() -> None:
     """TH-3: an exception out of the blocking sleep itself leaves the core and handle usable."""
     ledger = InMemoryDoneLedger(auto_complete=False)
-    handle = ledger.batch_upsert([rec(1)])
+    handle = ledger.batch_upsert([valid_done_record(1)])
     core = ledger._core
     real = core.cond
 
@@ -731,9 +746,9 @@ def test_bad_arguments_do_not_poison() -> None:
     with pytest.raises(TypeError, match="PendingWriteId"):
         ledger.release_specific(1)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"records\[1\] must be DoneLedgerRecord"):
-        ledger.batch_upsert([rec(1), "x"])  # type: ignore[list-item]
+        ledger.batch_upsert([valid_done_record(1), "x"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="single DoneLedgerRecord"):
-        ledger.batch_upsert(rec(1))
+        ledger.batch_upsert(valid_done_record(1))
     with pytest.raises(TypeError, match=r"ovid_hashes\[0\] must be OvidHash"):
         ledger.batch_get(tenant(1), policy(2), [b"x"])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="tenant_id must be TenantId"):
@@ -749,7 +764,7 @@ def test_bad_arguments_do_not_poison() -> None:
     assert sink._core.poisoned is False
     assert ledger._core.next_op_id == 1
     assert sink._core.next_op_id == 1
-    assert ledger.batch_upsert([rec(1)]).wait(0) == one()
+    assert ledger.batch_upsert([valid_done_record(1)]).wait(0) == one()
 
 
 # --- poisoning (TH-3, TH-4, TH-5) -----------------------------------------------------------
@@ -789,7 +804,7 @@ def test_poisoned_core_raises_poisoned_everywhere() -> None:
     """Item 43 / TH-3, TH-5: the bug propagates once; then Poisoned everywhere."""
     ledger = exploding_ledger(auto_complete=False)
     clone = ledger.clone()
-    blocked = ledger.batch_upsert([rec(1)])
+    blocked = ledger.batch_upsert([valid_done_record(1)])
     waiter = Worker(lambda: blocked.wait(JOIN))
     waiter.thread.join(0.05)
     assert waiter.thread.is_alive()
@@ -801,7 +816,7 @@ def test_poisoned_core_raises_poisoned_everywhere() -> None:
     assert info.value == Poisoned(DL)
     k = key(1, 2, 1)
     calls: list[Callable[[Any], object]] = [
-        lambda s: s.batch_upsert([rec(1)]),
+        lambda s: s.batch_upsert([valid_done_record(1)]),
         lambda s: s.set_auto_complete(True),
         lambda s: s.delay_next_writes(1),
         lambda s: s.fail_next_submissions(1),
@@ -837,7 +852,7 @@ def test_th3_auto_complete_submit_and_base_exceptions_poison() -> None:
         ledger.batch_upsert([])
     assert ledger._core.poisoned is True
     with pytest.raises(Poisoned):
-        ledger.batch_upsert([rec(1)])
+        ledger.batch_upsert([valid_done_record(1)])
     sink = InMemoryFindingsSink()
     sink._core.backend = ExplodingBackend()  # type: ignore[assignment]
     sink._core.backend.kind = F
@@ -852,9 +867,9 @@ def test_th3_auto_complete_submit_and_base_exceptions_poison() -> None:
 def test_store_repr_does_not_deadlock() -> None:
     """Item 44 / TH-5: repr with pending ops gives the counts, computed in one section."""
     ledger = InMemoryDoneLedger()
-    ledger.batch_upsert([rec(1), rec(2)]).wait(0)
+    ledger.batch_upsert([valid_done_record(1), valid_done_record(2)]).wait(0)
     ledger.set_auto_complete(False)
-    ledger.batch_upsert([rec(3)])
+    ledger.batch_upsert([valid_done_record(3)])
     assert repr(ledger) == "InMemoryDoneLedger(durable_rows=2, pending_ops=1, auto_complete=False)"
     sink = InMemoryFindingsSink(auto_complete=False)
     sink.upsert_batch(FindingsUpsertBatch())
@@ -871,7 +886,7 @@ def test_internal_reprs_show_state_for_debugging() -> None:
     """P-1/ST-12: the core's internal objects render their state (no payload contents)."""
     ledger = InMemoryDoneLedger(auto_complete=False)
     ledger.fail_next_commits(1)
-    pending = ledger.batch_upsert([rec(1)])
+    pending = ledger.batch_upsert([valid_done_record(1)])
     core = ledger._core
     assert repr(core) == "InMemoryStoreCore(kind=DONE_LEDGER)"
     assert repr(core.faults) == (
@@ -882,7 +897,7 @@ def test_internal_reprs_show_state_for_debugging() -> None:
     ledger.release_all(OLDEST)
     assert core.ops[pending.op_id].is_pending is False
     assert repr(core.ops[pending.op_id]) == "PendingOp(Finished, error)"
-    ok = ledger.batch_upsert([rec(2)])
+    ok = ledger.batch_upsert([valid_done_record(2)])
     ledger.release_all(OLDEST)
     assert repr(core.ops[ok.op_id]) == "PendingOp(Finished, receipt)"
     core.ops[ok.op_id].taken = True

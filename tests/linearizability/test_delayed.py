@@ -52,13 +52,13 @@ from gossip_model.linearizability.programs import (
 )
 from gossip_model.linearizability.runner import execute, run_and_check
 from gossip_model.linearizability.targets import InMemoryTarget, SqliteTarget
+from tests.builders import valid_done_record
 from tests.linearizability.strategies import (
     delayed_findings_commands,
     delayed_ledger_commands,
     programs,
 )
 from tests.linearizability.verdict import assert_linearizable
-from tests.sim.records import rec
 
 FAST = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -439,7 +439,7 @@ def test_drain_reports_unexpected_errors_and_final_read_uses_what_the_store_has(
 def test_planted_scratch_apply_reports_validation_errors_without_touching_state() -> None:
     ledger = split_release_ledger(lambda: None)
     core = ledger._core
-    receipt, error = core._scratch_apply((rec(2, started=9, finished=1),))
+    receipt, error = core._scratch_apply((valid_done_record(2, started=9, finished=1),))
     assert receipt is None
     assert isinstance(error, BatchValidation)
     assert ledger.snapshot() == []

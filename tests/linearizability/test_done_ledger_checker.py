@@ -5,17 +5,16 @@ from __future__ import annotations
 from gossip_model.linearizability import DONE_LEDGER, Failed, Maybe, Raised, check
 from gossip_model.persistence import DoneLedgerCommitReceipt
 from gossip_model.persistence import DoneLedgerStatus as S
-from tests.builders import hist, op, write
-from tests.sim.records import POLICY, TENANT, key, rec
+from tests.builders import hist, key, op, policy, tenant, valid_done_record, write
 
-A = rec(1, S.SCANNED_WITH_FINDINGS, findings=3)
-B = rec(1, S.SKIPPED, nbytes=500)
+A = valid_done_record(1, S.SCANNED_WITH_FINDINGS, findings_count=3)
+B = valid_done_record(1, S.SKIPPED, bytes_scanned=500)
 AB = A.merge(B)
-OTHER = rec(2, S.FAILED_PERMANENT)
+OTHER = valid_done_record(2, S.FAILED_PERMANENT)
 
 
 def get(client: int, invoke: int, respond: int, i: int, value: object) -> object:
-    return op(client, "get_record", (key(i),), invoke, respond, value)
+    return op(client, "get_record", (key(o=i),), invoke, respond, value)
 
 
 def test_dl43_overlapping_writes_and_a_read_of_either_order_are_linearizable() -> None:
@@ -79,7 +78,7 @@ def test_dl50_wrong_receipt_is_a_local_violation() -> None:
 
 
 def test_dl3_validation_errors_are_predicted_and_have_no_effect() -> None:
-    invalid = rec(1, S.SCANNED_CLEAN, started=30, finished=20)
+    invalid = valid_done_record(1, S.SCANNED_CLEAN, started=30, finished=20)
     predicted = Raised("BatchValidation(ProvenanceOrdering)")
     good = op(0, "batch_upsert", ((invalid,),), 1, 2, predicted)
     assert check(hist(good, get(1, 3, 4, 1, None)), DONE_LEDGER).ok
@@ -94,24 +93,24 @@ def test_dl3_validation_errors_are_predicted_and_have_no_effect() -> None:
 
 
 def test_dl41_listing_checks_terminal_keys_and_duplicates() -> None:
-    retry = rec(3, S.FAILED_RETRYABLE)
-    listing = (TENANT, POLICY)
+    retry = valid_done_record(3, S.FAILED_RETRYABLE)
+    listing = (tenant(), policy())
     ok = hist(
         write(0, 1, 2, A, retry),
-        op(1, "list_done_hashes", listing, 3, 4, [key(1).ovid_hash]),
+        op(1, "list_done_hashes", listing, 3, 4, [key(o=1).ovid_hash]),
         op(1, "count_done_hashes", listing, 5, 6, 1),
         op(1, "count_done_hashes", listing, 7, 8, None),
     )
     assert check(ok, DONE_LEDGER).ok
     lists_retryable = hist(
         write(0, 1, 2, A, retry),
-        op(1, "list_done_hashes", listing, 3, 4, [key(1).ovid_hash, key(3).ovid_hash]),
+        op(1, "list_done_hashes", listing, 3, 4, [key(o=1).ovid_hash, key(o=3).ovid_hash]),
     )
     assert not check(lists_retryable, DONE_LEDGER).ok
-    never_written = hist(op(1, "list_done_hashes", listing, 3, 4, [key(9).ovid_hash]))
+    never_written = hist(op(1, "list_done_hashes", listing, 3, 4, [key(o=9).ovid_hash]))
     assert not check(never_written, DONE_LEDGER).ok
     duplicate = hist(
-        write(0, 1, 2, A), op(1, "list_done_hashes", listing, 3, 4, [key(1).ovid_hash] * 2)
+        write(0, 1, 2, A), op(1, "list_done_hashes", listing, 3, 4, [key(o=1).ovid_hash] * 2)
     )
     result = check(duplicate, DONE_LEDGER)
     assert not result.ok
@@ -129,11 +128,11 @@ def test_partitioned_listing_checks_each_key_but_only_exact_mode_checks_one_cut(
     Client 0 writes key 1, then key 2; a listing overlapping both shows key 2
     only. Each key alone is fine; no single point in time gives that listing.
     """
-    one, two = rec(1, S.SCANNED_CLEAN), rec(2, S.SCANNED_CLEAN)
+    one, two = valid_done_record(1, S.SCANNED_CLEAN), valid_done_record(2, S.SCANNED_CLEAN)
     h = hist(
         write(0, 2, 3, one),
         write(0, 4, 5, two),
-        op(1, "list_done_hashes", (TENANT, POLICY), 1, 6, [key(2).ovid_hash]),
+        op(1, "list_done_hashes", (tenant(), policy()), 1, 6, [key(o=2).ovid_hash]),
     )
     assert check(h, DONE_LEDGER, partitioned=True).ok
     exact = check(h, DONE_LEDGER, partitioned=False)
@@ -147,7 +146,12 @@ def test_dl12_snapshot_and_batch_get_are_checked_against_state() -> None:
         write(0, 1, 2, A, OTHER),
         op(1, "snapshot", (), 3, 4, [A, OTHER]),
         op(
-            1, "batch_get", (TENANT, POLICY, (key(1).ovid_hash, key(5).ovid_hash)), 5, 6, [A, None]
+            1,
+            "batch_get",
+            (tenant(), policy(), (key(o=1).ovid_hash, key(o=5).ovid_hash)),
+            5,
+            6,
+            [A, None],
         ),
     )
     assert check(ok, DONE_LEDGER).ok
@@ -159,27 +163,28 @@ def test_dl12_snapshot_and_batch_get_are_checked_against_state() -> None:
     assert not result.ok
     assert "DL-12" in result.explanation
     wrong_get = hist(
-        write(0, 1, 2, A), op(1, "batch_get", (TENANT, POLICY, (key(1).ovid_hash,)), 3, 4, [B])
+        write(0, 1, 2, A),
+        op(1, "batch_get", (tenant(), policy(), (key(o=1).ovid_hash,)), 3, 4, [B]),
     )
     assert not check(wrong_get, DONE_LEDGER).ok
-    short = hist(op(1, "batch_get", (TENANT, POLICY, (key(1).ovid_hash,)), 3, 4, []))
+    short = hist(op(1, "batch_get", (tenant(), policy(), (key(o=1).ovid_hash,)), 3, 4, []))
     assert "DL-40" in check(short, DONE_LEDGER).explanation
 
 
 def test_multi_key_operations_join_partitions() -> None:
     """A two-key batch and a two-key batch_get are atomic: their keys share a partition."""
-    one, two, three = rec(1), rec(2), rec(3)
+    one, two, three = valid_done_record(1), valid_done_record(2), valid_done_record(3)
     h = hist(
         write(0, 1, 2, one, two),
         write(0, 3, 4, three),
-        op(1, "batch_get", (TENANT, POLICY, ()), 5, 6, []),
+        op(1, "batch_get", (tenant(), policy(), ()), 5, 6, []),
     )
     assert check(h, DONE_LEDGER).partitions == 2
     assert check(h, DONE_LEDGER, partitioned=False).partitions == 1
     counted = hist(
         write(0, 1, 2, one),
         write(0, 3, 4, three),
-        op(1, "count_done_hashes", (TENANT, POLICY), 5, 6, 2),
+        op(1, "count_done_hashes", (tenant(), policy()), 5, 6, 2),
     )
     assert check(counted, DONE_LEDGER).partitions == 1
 
@@ -204,7 +209,7 @@ def test_unknown_operation_kind_names_the_kind() -> None:
 def test_maybe_and_raised_reads_constrain_nothing() -> None:
     h = hist(
         write(0, 1, 2, A),
-        op(1, "get_record", (key(1),), 3, None, Maybe("timeout")),
-        op(1, "get_record", (key(1),), 4, 5, Raised("DatabaseBackendError")),
+        op(1, "get_record", (key(o=1),), 3, None, Maybe("timeout")),
+        op(1, "get_record", (key(o=1),), 4, 5, Raised("DatabaseBackendError")),
     )
     assert check(h, DONE_LEDGER).ok

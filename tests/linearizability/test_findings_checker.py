@@ -7,7 +7,7 @@ from dataclasses import replace
 from gossip_model.linearizability import FINDINGS, Maybe, Raised, check
 from gossip_model.linearizability.findings_model import EMPTY, apply_batch, merge_observation
 from gossip_model.persistence import FindingsCommitReceipt, FindingsUpsertBatch
-from tests.builders import finding_record, full_batch, hist, observation_record, op, tenant
+from tests.builders import fill, finding_record, full_batch, hist, observation_record, op, tenant
 
 T1, T2 = tenant(1), tenant(2)
 BATCH, FINDING, OCC, OBS = full_batch(T1)
@@ -105,7 +105,7 @@ def test_fs2_fs3_presubmit_errors_and_the_empty_batch_are_local() -> None:
     accepted = check(hist(upsert(0, mixed, 1, 2, FindingsCommitReceipt(2, 0, 0))), FINDINGS)
     assert not accepted.ok
     assert "FS-2/FS-3" in accepted.explanation
-    tampered = replace(OBS, observation_id=OBS.observation_id.__class__(b"\x07" * 32))
+    tampered = replace(OBS, observation_id=OBS.observation_id.__class__(fill(0x07)))
     bad_id = FindingsUpsertBatch((), (), (tampered,))
     assert check(
         hist(upsert(0, bad_id, 1, 2, Raised("BatchValidation(ObservationIdMismatch)"))), FINDINGS

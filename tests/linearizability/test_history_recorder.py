@@ -27,8 +27,7 @@ from gossip_model.linearizability.history import classify_error, describe_outcom
 from gossip_model.persistence import DoneLedgerStatus as S
 from gossip_model.persistence import FindingsCommitReceipt
 from gossip_model.persistence.errors import TooLarge
-from tests.builders import full_batch, op, tenant
-from tests.sim.records import POLICY, TENANT, key, rec
+from tests.builders import full_batch, key, op, policy, tenant, valid_done_record
 
 
 def test_error_kinds_and_classification() -> None:
@@ -47,21 +46,21 @@ def test_error_kinds_and_classification() -> None:
 
 def test_history_rejects_backwards_operations_and_duplicate_ids() -> None:
     with pytest.raises(ValueError, match="respond"):
-        op(0, "get_record", (key(1),), 5, 5, None)
+        op(0, "get_record", (key(o=1),), 5, 5, None)
     with pytest.raises(ValueError, match="only a Maybe outcome"):
-        op(0, "get_record", (key(1),), 5, None, None)
-    first = op(0, "get_record", (key(1),), 1, 2, None)
+        op(0, "get_record", (key(o=1),), 5, None, None)
+    first = op(0, "get_record", (key(o=1),), 1, 2, None)
     with pytest.raises(ValueError, match="unique"):
         History((first, first))
     with pytest.raises(ValueError, match="did not return"):
-        _ = op(0, "get_record", (key(1),), 1, None, Maybe("x")).value
+        _ = op(0, "get_record", (key(o=1),), 1, None, Maybe("x")).value
 
 
 def test_recorder_times_are_one_monotonic_clock_and_writes_span_until_wait() -> None:
     recorder = Recorder()
     a = recorder.done_ledger(InMemoryDoneLedger(), 1)
-    handle = a.batch_upsert([rec(1)])
-    a.get_record(key(1))  # invoked and answered while the write is not yet waited on
+    handle = a.batch_upsert([valid_done_record(1)])
+    a.get_record(key(o=1))  # invoked and answered while the write is not yet waited on
     handle.wait()
     ops = {o.kind: o for o in recorder.history()}
     write, read = ops["batch_upsert"], ops["get_record"]
@@ -74,10 +73,10 @@ def test_recorder_leaves_timed_out_and_unwaited_writes_as_maybe() -> None:
     store = InMemoryDoneLedger(auto_complete=False)
     recorder = Recorder()
     client = recorder.done_ledger(store, 1)
-    handle = client.batch_upsert([rec(1)])
+    handle = client.batch_upsert([valid_done_record(1)])
     with pytest.raises(TimeoutError):
         handle.wait(0)
-    client.batch_upsert([rec(2)])  # never waited on
+    client.batch_upsert([valid_done_record(2)])  # never waited on
     history = recorder.history()
     assert [o.outcome for o in history if o.kind == "batch_upsert"] == [
         Maybe("never completed"),
@@ -92,14 +91,14 @@ def test_recorder_records_errors_raised_by_wait_and_by_submission() -> None:
     recorder = Recorder()
     client = recorder.done_ledger(store, 1)
     with pytest.raises(InjectedCommitFailure):
-        client.batch_upsert([rec(1)]).wait()
-    bad = rec(2, S.SCANNED_CLEAN, started=9, finished=1)
+        client.batch_upsert([valid_done_record(1)]).wait()
+    bad = valid_done_record(2, S.SCANNED_CLEAN, started=9, finished=1)
     with pytest.raises(BatchValidation):
         client.batch_upsert([bad]).wait()
     with pytest.raises(TypeError):
         client.batch_upsert([object()])  # type: ignore[list-item]
     with pytest.raises(TypeError):
-        client.batch_get(TENANT, POLICY, [object()])  # type: ignore[list-item]
+        client.batch_get(tenant(), policy(), [object()])  # type: ignore[list-item]
     outcomes = [o.outcome for o in recorder.history()]
     assert outcomes[0] == Failed("InjectedCommitFailure")
     assert outcomes[1] == Raised("BatchValidation(ProvenanceOrdering)")
@@ -121,13 +120,13 @@ class _PlainLedger:
 def test_recorder_forwards_only_methods_the_store_has() -> None:
     recorder = Recorder()
     client = recorder.done_ledger(_PlainLedger(), 1)
-    client.batch_upsert([rec(1)]).wait()
-    assert client.list_done_hashes(TENANT, POLICY) == [key(1).ovid_hash]
-    for call in (client.snapshot, lambda: client.get_record(key(1))):
+    client.batch_upsert([valid_done_record(1)]).wait()
+    assert client.list_done_hashes(tenant(), policy()) == [key(o=1).ovid_hash]
+    for call in (client.snapshot, lambda: client.get_record(key(o=1))):
         with pytest.raises(AttributeError, match="forwards only methods"):
             call()
     with pytest.raises(AttributeError, match="count_done_hashes"):
-        client.count_done_hashes(TENANT, POLICY)
+        client.count_done_hashes(tenant(), policy())
     assert "client=1" in repr(client)
 
 

@@ -29,8 +29,7 @@ from gossip_model.linearizability.workload import (
     occurrence_of,
 )
 from gossip_model.persistence import FindingsUpsertBatch
-from tests.builders import finding_record, tenant
-from tests.sim.records import rec
+from tests.builders import finding_record, tenant, valid_done_record
 
 
 def _single_client(bug: str, tmp_path: Path) -> Any:
@@ -48,9 +47,9 @@ def test_planted_ledgers_are_correct_sequentially(bug: str, tmp_path: Path) -> N
     client.batch_upsert([done_record(0, 3, 5, 1), done_record(1, 0, 2, 1)]).wait()
     client.batch_upsert([done_record(0, 4, 9, 2)]).wait()
     with pytest.raises(BatchValidation):
-        client.batch_upsert([rec(2, started=9, finished=1)]).wait()
+        client.batch_upsert([valid_done_record(2, started=9, finished=1)]).wait()
     with pytest.raises(BatchValidation):
-        client.batch_upsert([rec(2, started=9, finished=1)]).wait()
+        client.batch_upsert([valid_done_record(2, started=9, finished=1)]).wait()
     client.batch_get(TENANT, POLICY, [hot_ovid(0), hot_ovid(5)])
     client.get_record(hot_key(1))
     client.list_done_hashes(TENANT, POLICY)

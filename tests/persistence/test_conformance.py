@@ -38,6 +38,7 @@ from gossip_model.persistence.conformance import (
     run_conformance,
     sample_fixture,
 )
+from tests.builders import fill
 
 # --- backends under test ------------------------------------------------------------------
 
@@ -775,8 +776,8 @@ def test_conf3_report_counts_and_total() -> None:
 
 def test_conf6_fixture_follows_the_seed_rules() -> None:
     fx = sample_fixture(0x10)
-    assert bytes(fx.tenant) == bytes([0x10]) * 32
-    assert bytes(fx.policy) == bytes([0x11]) * 32
+    assert bytes(fx.tenant) == fill(0x10)
+    assert bytes(fx.policy) == fill(0x11)
     assert fx.occurrence.byte_offset == 100 + 0x10
     assert fx.occurrence.byte_length == 32
     assert fx.failed_record.bytes_scanned > fx.scanned_record.bytes_scanned

@@ -43,41 +43,27 @@ from gossip_model.persistence.errors import (
     TooLarge,
     UnexpectedErrorCode,
 )
-from tests.builders import FP, FR, SC, SK, SWF, key, ovid, policy, tenant
+from tests.builders import (
+    FP,
+    FR,
+    SC,
+    SK,
+    SWF,
+    done_record,
+    key,
+    ovid,
+    policy,
+    provenance,
+    tenant,
+)
 
 ALL_STATUSES = (FR, FP, SK, SC, SWF)
 U64_MAX = 2**64 - 1
 U32_MAX = 2**32 - 1
 
 
-def prov(
-    run: int = 1, shard: int = 2, fence: int = 3, started: int = 100, finished: int = 200
-) -> DoneLedgerProvenance:
-    return DoneLedgerProvenance(
-        RunId(run), ShardId(shard), FenceEpoch(fence), LogicalTime(started), LogicalTime(finished)
-    )
-
-
-def code(text: str) -> DoneLedgerErrorCode:
-    return DoneLedgerErrorCode(text)
-
-
-def record(
-    status: DoneLedgerStatus,
-    bytes_scanned: int = 1024,
-    findings_count: int = 0,
-    provenance: DoneLedgerProvenance | None = None,
-    error_code: DoneLedgerErrorCode | None = None,
-    k: DoneLedgerKey | None = None,
-) -> DoneLedgerRecord:
-    return DoneLedgerRecord(
-        k if k is not None else key(),
-        status,
-        bytes_scanned,
-        findings_count,
-        provenance if provenance is not None else prov(),
-        error_code,
-    )
+#: Run 1, shard 2, fence 3, started 100, finished 200: the provenance most tests here share.
+PROV = provenance(1, 2, 3, 100, 200)
 
 
 # ---------------------------------------------------------------------------
@@ -105,7 +91,7 @@ def test_provenance_from_write_context_preserves_fence_fields() -> None:
     assert p.fence_epoch == wc.fence_epoch == FenceEpoch(5)
     assert p.started_at == LogicalTime(100)
     assert p.finished_at == LogicalTime(200)
-    assert p == prov(3, 4, 5, 100, 200)
+    assert p == provenance(3, 4, 5, 100, 200)
 
 
 def test_done_ledger_record_reconstructs_write_context() -> None:
@@ -225,7 +211,7 @@ def test_done_ledger_key_canonical_digest_golden_value() -> None:
     """
     k = DoneLedgerKey(tenant(5), policy(7), ovid(11))
     encoding = k.canonical_bytes()
-    assert encoding == bytes([5]) * 32 + bytes([7]) * 32 + bytes([11]) * 32
+    assert encoding == bytes([5]) * 32 + bytes([7]) * 32 + bytes([11]) * 32  # spelled out
     assert len(encoding) == 96
     assert blake3.blake3(encoding).hexdigest() == (
         "5e27eaa0abcf3d6a721958222ea7ee068b00bc182123d6beb5a467aaa1d8016b"
@@ -360,21 +346,21 @@ def test_try_new_enforces_findings_count_consistency(
 ) -> None:
     """§12.1 #13, DL-31: only the findings-count checks, no error-code check."""
     if ok:
-        r = record(status, findings_count=count)
+        r = done_record(1, 2, 3, status, findings_count=count)
         assert r.findings_count == count
         assert r.status is status
     else:
         with pytest.raises(InconsistentFindingsCount) as info:
-            record(status, findings_count=count)
+            done_record(1, 2, 3, status, findings_count=count)
         assert info.value == InconsistentFindingsCount(status=status, findings_count=count)
         assert info.value.status is status
 
 
 def test_dl31_constructor_does_not_check_error_code() -> None:
     """DL-31: a scanned record with a code, or a failure without one, can be built."""
-    scanned = record(SC, error_code=code("STALE"))
-    failed = record(FR, error_code=None)
-    assert scanned.error_code == code("STALE")
+    scanned = done_record(1, 2, 3, SC, error_code="STALE")
+    failed = done_record(1, 2, 3, FR, error_code=None)
+    assert scanned.error_code == DoneLedgerErrorCode("STALE")
     assert failed.error_code is None
 
 
@@ -400,7 +386,9 @@ def test_validate_enforces_cross_field_invariants(
     expected: PersistenceInputError | None,
 ) -> None:
     """§12.1 #14, DL-32: exact error with the exact status."""
-    r = record(status, findings_count=count, error_code=code(code_text) if code_text else None)
+    r = done_record(
+        1, 2, 3, status, findings_count=count, error_code=code_text if code_text else None
+    )
     if expected is None:
         assert r.validate() is None
     else:
@@ -414,7 +402,10 @@ def test_dl32_failures_accept_any_findings_count() -> None:
     """DL-32: failure and skip statuses accept any findings_count under validate()."""
     for status in (FR, FP, SK):
         for count in (0, 1, U32_MAX):
-            assert record(status, findings_count=count, error_code=code("X")).validate() is None
+            assert (
+                done_record(1, 2, 3, status, findings_count=count, error_code="X").validate()
+                is None
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -424,16 +415,16 @@ def test_dl32_failures_accept_any_findings_count() -> None:
 
 def test_merge_scanned_dominates_failed() -> None:
     """§12.1 #15, DL-34: SC + FR -> SC in both orders."""
-    failure = record(FR, 0, 0, prov(), code("TIMEOUT"))
-    success = record(SC, 1024, 0, prov())
+    failure = done_record(1, 2, 3, FR, 0, 0, PROV, "TIMEOUT")
+    success = done_record(1, 2, 3, SC, 1024, 0, PROV)
     assert failure.merge(success).status is SC
     assert success.merge(failure).status is SC
 
 
 def test_merge_takes_max_bytes_scanned() -> None:
     """§12.1 #16, DL-34 steps 5 and 9: bytes = max; a merged SWF clears the code."""
-    a = record(FR, 9_000, 7, prov(), code("X"))
-    b = record(SWF, 1_000, 1, prov())
+    a = done_record(1, 2, 3, FR, 9_000, 7, PROV, "X")
+    b = done_record(1, 2, 3, SWF, 1_000, 1, PROV)
     merged = a.merge(b)
     assert merged.bytes_scanned == 9_000
     assert merged.error_code is None
@@ -442,34 +433,34 @@ def test_merge_takes_max_bytes_scanned() -> None:
 
 def test_merge_findings_count_is_status_aware() -> None:
     """§12.1 #17, DL-34 step 6: FR(5)+SC -> 0; SWF(3)+SWF(7) -> 7; FP(9)+SWF(3) -> 3."""
-    a = record(FR, 0, 5, prov(), code("X"))
-    b = record(SC, 0, 0, prov())
+    a = done_record(1, 2, 3, FR, 0, 5, PROV, "X")
+    b = done_record(1, 2, 3, SC, 0, 0, PROV)
     assert a.merge(b).findings_count == 0
-    c = record(SWF, 0, 3, prov())
-    d = record(SWF, 0, 7, prov())
+    c = done_record(1, 2, 3, SWF, 0, 3, PROV)
+    d = done_record(1, 2, 3, SWF, 0, 7, PROV)
     assert c.merge(d).findings_count == 7
     assert d.merge(c).findings_count == 7
-    e = record(FP, 0, 9, prov(), code("FAILED"))
+    e = done_record(1, 2, 3, FP, 0, 9, PROV, "FAILED")
     assert e.merge(c).findings_count == 3
     assert c.merge(e).findings_count == 3
 
 
 def test_dl34_step6_failure_statuses_take_max_raw_count() -> None:
     """DL-34 step 6: merged failure/skip status -> max of the two raw counts."""
-    a = record(FR, 0, 9, prov(), code("A"))
-    b = record(FP, 0, 4, prov(), code("B"))
+    a = done_record(1, 2, 3, FR, 0, 9, PROV, "A")
+    b = done_record(1, 2, 3, FP, 0, 4, PROV, "B")
     assert a.merge(b).findings_count == 9
     assert a.merge(b).status is FP
-    c = record(SK, 0, 2, prov(), code("C"))
+    c = done_record(1, 2, 3, SK, 0, 2, PROV, "C")
     assert c.merge(a).findings_count == 9
     assert c.merge(a).status is SK
 
 
 def test_dl34_step6_scanned_with_findings_ignores_clean_and_lower_counts() -> None:
     """DL-34 step 6: SC contributes 0 to an SWF result, lower statuses never leak in."""
-    swf = record(SWF, 0, 2, prov())
-    sc = record(SC, 0, 0, prov(finished=999))
-    fp = record(FP, 0, 50, prov(), code("F"))
+    swf = done_record(1, 2, 3, SWF, 0, 2, PROV)
+    sc = done_record(1, 2, 3, SC, 0, 0, provenance(1, 2, 3, 100, 999))
+    fp = done_record(1, 2, 3, FP, 0, 50, PROV, "F")
     assert swf.merge(sc).status is SWF
     assert swf.merge(sc).findings_count == 2
     assert sc.merge(swf).findings_count == 2
@@ -478,13 +469,13 @@ def test_dl34_step6_scanned_with_findings_ignores_clean_and_lower_counts() -> No
 
 def test_merge_equal_rank_prefers_newer_finished_then_started() -> None:
     """§12.1 #18, DL-34 step 7: later finished_at wins provenance and code."""
-    prov_old = prov(1, 1, 1, 100, 200)
-    prov_newer_finished = prov(2, 2, 2, 80, 300)
-    a = record(FP, 100, 3, prov_old, code("A"))
-    b = record(FP, 90, 1, prov_newer_finished, code("B"))
+    prov_old = provenance(1, 1, 1, 100, 200)
+    prov_newer_finished = provenance(2, 2, 2, 80, 300)
+    a = done_record(1, 2, 3, FP, 100, 3, prov_old, "A")
+    b = done_record(1, 2, 3, FP, 90, 1, prov_newer_finished, "B")
     for merged in (a.merge(b), b.merge(a)):
         assert merged.provenance == prov_newer_finished
-        assert merged.error_code == code("B")
+        assert merged.error_code == DoneLedgerErrorCode("B")
         assert merged.bytes_scanned == 100
         assert merged.findings_count == 3
 
@@ -493,8 +484,8 @@ def test_merge_different_keys_returns_key_mismatch_error() -> None:
     """§12.1 #19, DL-34 step 3: KeyMismatch(existing, incoming) in call order."""
     key_a = key(1, 2, 3)
     key_b = key(9, 8, 7)
-    a = record(SC, 100, 0, prov(), k=key_a)
-    b = record(SC, 200, 0, prov(), k=key_b)
+    a = done_record(1, 2, 3, SC, 100, 0, PROV)
+    b = done_record(9, 8, 7, SC, 200, 0, PROV)
     with pytest.raises(KeyMismatch) as info:
         a.merge(b)
     assert info.value == KeyMismatch(existing=key_a, incoming=key_b)
@@ -507,10 +498,10 @@ def test_merge_different_keys_returns_key_mismatch_error() -> None:
 
 def test_merge_fail_then_scan_uses_scanned_findings_and_provenance() -> None:
     """§12.1 #20, DL-34."""
-    prov_fail = prov(10, 11, 12, 100, 200)
-    prov_scan = prov(20, 21, 22, 150, 250)
-    failed = record(FR, 9_000, 7, prov_fail, code("IO_TIMEOUT"))
-    scanned = record(SWF, 1_000, 1, prov_scan)
+    prov_fail = provenance(10, 11, 12, 100, 200)
+    prov_scan = provenance(20, 21, 22, 150, 250)
+    failed = done_record(1, 2, 3, FR, 9_000, 7, prov_fail, "IO_TIMEOUT")
+    scanned = done_record(1, 2, 3, SWF, 1_000, 1, prov_scan)
     merged = failed.merge(scanned)
     assert merged.status is SWF
     assert merged.bytes_scanned == 9_000
@@ -522,11 +513,10 @@ def test_merge_fail_then_scan_uses_scanned_findings_and_provenance() -> None:
 
 def test_merge_scan_then_fail_keeps_scanned_findings_and_provenance() -> None:
     """§12.1 #21, DL-34: the scanned record keeps provenance despite an older finish."""
-    k = key(4, 5, 6)
-    prov_scan = prov(30, 31, 32, 100, 500)
-    prov_fail = prov(40, 41, 42, 110, 120)
-    scanned = record(SWF, 2_000, 2, prov_scan, k=k)
-    failed = record(FP, 8_000, 5, prov_fail, code("PERM_DENY"), k=k)
+    prov_scan = provenance(30, 31, 32, 100, 500)
+    prov_fail = provenance(40, 41, 42, 110, 120)
+    scanned = done_record(4, 5, 6, SWF, 2_000, 2, prov_scan)
+    failed = done_record(4, 5, 6, FP, 8_000, 5, prov_fail, "PERM_DENY")
     merged = scanned.merge(failed)
     assert merged.status is SWF
     assert merged.bytes_scanned == 8_000
@@ -537,10 +527,10 @@ def test_merge_scan_then_fail_keeps_scanned_findings_and_provenance() -> None:
 
 def test_dl34_scanned_wins_provenance_even_when_finished_earlier() -> None:
     """DL-34 step 7: rank is the first element of W; scanned dominates either order."""
-    scanned = record(SC, 0, 0, prov(1, 1, 1, 0, 1))
-    failed = record(FR, 0, 0, prov(9, 9, 9, 500, 900), code("LATE"))
+    scanned = done_record(1, 2, 3, SC, 0, 0, provenance(1, 1, 1, 0, 1))
+    failed = done_record(1, 2, 3, FR, 0, 0, provenance(9, 9, 9, 500, 900), "LATE")
     for merged in (scanned.merge(failed), failed.merge(scanned)):
-        assert merged.provenance == prov(1, 1, 1, 0, 1)
+        assert merged.provenance == provenance(1, 1, 1, 0, 1)
         assert merged.status is SC
         assert merged.error_code is None
 
@@ -548,19 +538,31 @@ def test_dl34_scanned_wins_provenance_even_when_finished_earlier() -> None:
 @pytest.mark.parametrize(
     ("winner", "loser"),
     [
-        pytest.param(prov(1, 1, 1, 100, 201), prov(9, 9, 9, 199, 200), id="finished_at"),
-        pytest.param(prov(1, 1, 1, 101, 200), prov(9, 9, 9, 100, 200), id="started_at"),
-        pytest.param(prov(1, 1, 6, 100, 200), prov(9, 9, 5, 100, 200), id="fence_epoch"),
-        pytest.param(prov(2, 1, 5, 100, 200), prov(1, 9, 5, 100, 200), id="run_id"),
-        pytest.param(prov(1, 2, 5, 100, 200), prov(1, 1, 5, 100, 200), id="shard_id"),
-        pytest.param(prov(0, 1, 5, 100, 200), prov(U64_MAX, 1, 5, 100, 200), id="run_signed"),
         pytest.param(
-            prov(2**63 - 1, 1, 5, 100, 200), prov(2**63, 1, 5, 100, 200), id="run_signed_boundary"
+            provenance(1, 1, 1, 100, 201), provenance(9, 9, 9, 199, 200), id="finished_at"
         ),
-        pytest.param(prov(1, 0, 5, 100, 200), prov(1, U64_MAX, 5, 100, 200), id="shard_signed"),
         pytest.param(
-            prov(1, 2**63 - 1, 5, 100, 200),
-            prov(1, 2**63, 5, 100, 200),
+            provenance(1, 1, 1, 101, 200), provenance(9, 9, 9, 100, 200), id="started_at"
+        ),
+        pytest.param(
+            provenance(1, 1, 6, 100, 200), provenance(9, 9, 5, 100, 200), id="fence_epoch"
+        ),
+        pytest.param(provenance(2, 1, 5, 100, 200), provenance(1, 9, 5, 100, 200), id="run_id"),
+        pytest.param(provenance(1, 2, 5, 100, 200), provenance(1, 1, 5, 100, 200), id="shard_id"),
+        pytest.param(
+            provenance(0, 1, 5, 100, 200), provenance(U64_MAX, 1, 5, 100, 200), id="run_signed"
+        ),
+        pytest.param(
+            provenance(2**63 - 1, 1, 5, 100, 200),
+            provenance(2**63, 1, 5, 100, 200),
+            id="run_signed_boundary",
+        ),
+        pytest.param(
+            provenance(1, 0, 5, 100, 200), provenance(1, U64_MAX, 5, 100, 200), id="shard_signed"
+        ),
+        pytest.param(
+            provenance(1, 2**63 - 1, 5, 100, 200),
+            provenance(1, 2**63, 5, 100, 200),
             id="shard_signed_boundary",
         ),
     ],
@@ -569,29 +571,29 @@ def test_dl34_step7_tie_break_order(
     winner: DoneLedgerProvenance, loser: DoneLedgerProvenance
 ) -> None:
     """DL-34 step 7: finished, started, fence, signed run, signed shard; 2**64-1 is -1."""
-    a = record(FR, 1, 1, winner, code("WIN"))
-    b = record(FR, 1, 1, loser, code("LOSE"))
+    a = done_record(1, 2, 3, FR, 1, 1, winner, "WIN")
+    b = done_record(1, 2, 3, FR, 1, 1, loser, "LOSE")
     for merged in (a.merge(b), b.merge(a)):
         assert merged.provenance == winner
-        assert merged.error_code == code("WIN")
+        assert merged.error_code == DoneLedgerErrorCode("WIN")
 
 
 def test_dl34_step7_error_code_bytes_break_full_provenance_ties() -> None:
     """DL-34 step 7: last tie-breaker is the code bytes; a proper prefix is smaller."""
-    p = prov()
+    p = PROV
     for lo, hi in (("A", "B"), ("TIMEOUT", "TIMEOUT2"), ("Z", "a"), ("HTTP_403", "HTTP_5")):
-        a = record(SK, 0, 0, p, code(lo))
-        b = record(SK, 0, 0, p, code(hi))
-        assert a.merge(b).error_code == code(hi)
-        assert b.merge(a).error_code == code(hi)
+        a = done_record(1, 2, 3, SK, 0, 0, p, lo)
+        b = done_record(1, 2, 3, SK, 0, 0, p, hi)
+        assert a.merge(b).error_code == DoneLedgerErrorCode(hi)
+        assert b.merge(a).error_code == DoneLedgerErrorCode(hi)
 
 
 def test_dl34_step8_provenance_is_never_mixed() -> None:
     """DL-34 step 8: all five provenance fields come from the winner together."""
-    winner = prov(1, 1, 1, 1, 500)
-    loser = prov(U64_MAX - 5, 2**63 - 1, U64_MAX, 400, 499)
-    a = record(FP, 0, 0, winner, code("W"))
-    b = record(FP, 0, 0, loser, code("L"))
+    winner = provenance(1, 1, 1, 1, 500)
+    loser = provenance(U64_MAX - 5, 2**63 - 1, U64_MAX, 400, 499)
+    a = done_record(1, 2, 3, FP, 0, 0, winner, "W")
+    b = done_record(1, 2, 3, FP, 0, 0, loser, "L")
     assert a.merge(b).provenance == winner
     assert b.merge(a).provenance == winner
 
@@ -599,13 +601,18 @@ def test_dl34_step8_provenance_is_never_mixed() -> None:
 def test_dl34_step10_merge_result_validates_and_is_a_record() -> None:
     """DL-34 step 10: the result passes validate()."""
     for s1, s2 in itertools.product(ALL_STATUSES, repeat=2):
-        a = record(s1, 5, 1 if s1 is SWF else 0, prov(), None if s1.is_scanned() else code("A"))
-        b = record(
+        a = done_record(
+            1, 2, 3, s1, 5, 1 if s1 is SWF else 0, PROV, None if s1.is_scanned() else "A"
+        )
+        b = done_record(
+            1,
+            2,
+            3,
             s2,
             7,
             2 if s2 is SWF else 0,
-            prov(finished=300),
-            None if s2.is_scanned() else code("B"),
+            provenance(1, 2, 3, 100, 300),
+            None if s2.is_scanned() else "B",
         )
         merged = a.merge(b)
         assert isinstance(merged, DoneLedgerRecord)
@@ -615,8 +622,8 @@ def test_dl34_step10_merge_result_validates_and_is_a_record() -> None:
 
 def test_merge_rejects_unvalidated_operand_missing_error_code() -> None:
     """§12.1 #22, DL-36 / DL-34 steps 1-2: FR without a code fails merge both ways."""
-    unvalidated = record(FR, 100, 0, prov(999, 1, 1, 100, 200), None)
-    valid = record(FR, 100, 0, prov(1, 1, 1, 100, 200), code("TIMEOUT"))
+    unvalidated = done_record(1, 2, 3, FR, 100, 0, provenance(999, 1, 1, 100, 200), None)
+    valid = done_record(1, 2, 3, FR, 100, 0, provenance(1, 1, 1, 100, 200), "TIMEOUT")
     with pytest.raises(MissingErrorCode) as info:
         unvalidated.merge(valid)
     assert info.value == MissingErrorCode(FR)
@@ -627,23 +634,23 @@ def test_merge_rejects_unvalidated_operand_missing_error_code() -> None:
 
 def test_dl34_invalid_operand_wins_over_key_mismatch() -> None:
     """DL-34 steps 1-3: existing validated first, then incoming, then keys."""
-    bad_existing = record(SC, 0, 0, prov(), code("STALE"), k=key(1, 1, 1))
-    bad_incoming = record(SK, 0, 0, prov(), None, k=key(2, 2, 2))
+    bad_existing = done_record(1, 1, 1, SC, 0, 0, PROV, "STALE")
+    bad_incoming = done_record(2, 2, 2, SK, 0, 0, PROV, None)
     with pytest.raises(UnexpectedErrorCode) as info:
         bad_existing.merge(bad_incoming)
     assert info.value == UnexpectedErrorCode(SC)
     with pytest.raises(MissingErrorCode) as info2:
         bad_incoming.merge(bad_existing)
     assert info2.value == MissingErrorCode(SK)
-    good = record(SC, 0, 0, prov(), None, k=key(3, 3, 3))
+    good = done_record(3, 3, 3, SC, 0, 0, PROV, None)
     with pytest.raises(MissingErrorCode):
         good.merge(bad_incoming)
 
 
 def test_merge_rejects_all_operands_in_associativity_counterexample() -> None:
     """§12.1 #27, DL-36: the historical counterexample operand is rejected both ways."""
-    a = record(FR, 100, 0, prov(5, 1, 1, 100, 200), None)
-    b = record(FR, 100, 0, prov(3, 1, 1, 100, 200), code("ZZZZ"))
+    a = done_record(1, 2, 3, FR, 100, 0, provenance(5, 1, 1, 100, 200), None)
+    b = done_record(1, 2, 3, FR, 100, 0, provenance(3, 1, 1, 100, 200), "ZZZZ")
     with pytest.raises(MissingErrorCode):
         a.merge(b)
     with pytest.raises(MissingErrorCode):
@@ -667,11 +674,11 @@ def test_provenance_accepts_equal_timestamps() -> None:
 
 def test_provenance_accepts_start_before_finish() -> None:
     """§12.1 #24, DL-21 / DL-20: stored as given."""
-    p = prov(1, 2, 3, 10, 20)
+    p = provenance(1, 2, 3, 10, 20)
     assert int(p.started_at) == 10
     assert int(p.finished_at) == 20
-    assert p == prov(1, 2, 3, 10, 20)
-    assert p != prov(1, 2, 3, 10, 21)
+    assert p == provenance(1, 2, 3, 10, 20)
+    assert p != provenance(1, 2, 3, 10, 21)
 
 
 def test_provenance_rejects_start_after_finish_in_debug() -> None:
@@ -680,10 +687,10 @@ def test_provenance_rejects_start_after_finish_in_debug() -> None:
     The backend half (the in-memory ledger rejecting it with ProvenanceOrdering)
     is in ``test_provenance_rejects_start_after_finish_at_upsert``.
     """
-    p = prov(1, 2, 3, 200, 100)
+    p = provenance(1, 2, 3, 200, 100)
     assert int(p.started_at) == 200
     assert int(p.finished_at) == 100
-    r = record(SC, 0, 0, p)
+    r = done_record(1, 2, 3, SC, 0, 0, p)
     assert r.validate() is None
 
 
@@ -692,7 +699,7 @@ def test_provenance_rejects_start_after_finish_at_upsert() -> None:
     inmemory = pytest.importorskip("gossip_model.inmemory.errors")
     ledger_mod = pytest.importorskip("gossip_model.inmemory")
     ledger = ledger_mod.InMemoryDoneLedger()
-    handle = ledger.batch_upsert([record(SC, 0, 0, prov(1, 2, 3, 200, 100))])
+    handle = ledger.batch_upsert([done_record(1, 2, 3, SC, 0, 0, provenance(1, 2, 3, 200, 100))])
     with pytest.raises(inmemory.BatchValidation) as info:
         handle.wait()
     assert info.value.source == ProvenanceOrdering(200, 100)
@@ -701,7 +708,7 @@ def test_provenance_rejects_start_after_finish_at_upsert() -> None:
 
 def test_done_record_rejects_failure_status_without_error_code() -> None:
     """§12.1 #26, DL-32: strict validation rejects FR without a code."""
-    r = record(FR, 0, 0, prov(1, 1, 1, 1, 2), None)
+    r = done_record(1, 2, 3, FR, 0, 0, provenance(1, 1, 1, 1, 2), None)
     with pytest.raises(MissingErrorCode) as info:
         r.validate()
     assert info.value == MissingErrorCode(status=FR)
@@ -714,17 +721,17 @@ def test_done_record_rejects_failure_status_without_error_code() -> None:
 
 def test_dl30_record_equality_over_all_six_fields() -> None:
     """DL-30: equality over key, status, bytes, count, provenance and code."""
-    base = record(FR, 10, 1, prov(), code("A"))
-    assert base == record(FR, 10, 1, prov(), code("A"))
-    assert hash(base) == hash(record(FR, 10, 1, prov(), code("A")))
+    base = done_record(1, 2, 3, FR, 10, 1, PROV, "A")
+    assert base == done_record(1, 2, 3, FR, 10, 1, PROV, "A")
+    assert hash(base) == hash(done_record(1, 2, 3, FR, 10, 1, PROV, "A"))
     variants = [
-        record(FR, 10, 1, prov(), code("A"), k=key(9)),
-        record(FP, 10, 1, prov(), code("A")),
-        record(FR, 11, 1, prov(), code("A")),
-        record(FR, 10, 2, prov(), code("A")),
-        record(FR, 10, 1, prov(run=7), code("A")),
-        record(FR, 10, 1, prov(), code("B")),
-        record(FR, 10, 1, prov(), None),
+        done_record(9, 2, 3, FR, 10, 1, PROV, "A"),
+        done_record(1, 2, 3, FP, 10, 1, PROV, "A"),
+        done_record(1, 2, 3, FR, 11, 1, PROV, "A"),
+        done_record(1, 2, 3, FR, 10, 2, PROV, "A"),
+        done_record(1, 2, 3, FR, 10, 1, provenance(7, 2, 3, 100, 200), "A"),
+        done_record(1, 2, 3, FR, 10, 1, PROV, "B"),
+        done_record(1, 2, 3, FR, 10, 1, PROV, None),
     ]
     for other in variants:
         assert other != base
@@ -732,7 +739,7 @@ def test_dl30_record_equality_over_all_six_fields() -> None:
 
 def test_dl30_record_is_immutable() -> None:
     """API conventions: value types are immutable."""
-    r = record(SC)
+    r = done_record(1, 2, 3, SC)
     with pytest.raises((AttributeError, TypeError)):
         r.bytes_scanned = 5  # type: ignore[misc]
     if dataclasses.is_dataclass(r):
@@ -749,20 +756,20 @@ def test_dl30_record_is_immutable() -> None:
 def test_bytes_scanned_out_of_range_names_field(value: int) -> None:
     """§1.2 / DL-30: bytes_scanned is a u64."""
     with pytest.raises(ValueError, match="bytes_scanned"):
-        record(FR, value, 0, prov(), code("X"))
+        done_record(1, 2, 3, FR, value, 0, PROV, "X")
 
 
 @pytest.mark.parametrize("value", [-1, 2**32, 2**40])
 def test_findings_count_out_of_range_names_field(value: int) -> None:
     """§1.2 / DL-30: findings_count is a u32 (failure status: no consistency error)."""
     with pytest.raises(ValueError, match="findings_count") as info:
-        record(FR, 0, value, prov(), code("X"))
+        done_record(1, 2, 3, FR, 0, value, PROV, "X")
     assert not isinstance(info.value, InconsistentFindingsCount)
 
 
 def test_u32_u64_upper_bounds_are_accepted() -> None:
     """§1.2: the maxima themselves are valid."""
-    r = record(SWF, U64_MAX, U32_MAX, prov())
+    r = done_record(1, 2, 3, SWF, U64_MAX, U32_MAX, PROV)
     assert r.bytes_scanned == U64_MAX
     assert r.findings_count == U32_MAX
 
@@ -783,8 +790,8 @@ def test_wrong_numeric_types_name_the_field(field: str, value: object) -> None:
         "status": FR,
         "bytes_scanned": 0,
         "findings_count": 0,
-        "provenance": prov(),
-        "error_code": code("X"),
+        "provenance": PROV,
+        "error_code": DoneLedgerErrorCode("X"),
     }
     kwargs[field] = value
     with pytest.raises((TypeError, ValueError), match=field):
@@ -794,7 +801,7 @@ def test_wrong_numeric_types_name_the_field(field: str, value: object) -> None:
 def test_status_must_be_a_done_ledger_status() -> None:
     """DL-30: the rank int is not a status."""
     with pytest.raises((TypeError, ValueError), match="status"):
-        DoneLedgerRecord(key(), 10, 0, 0, prov())  # type: ignore[arg-type]
+        DoneLedgerRecord(key(), 10, 0, 0, PROV)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------
@@ -834,14 +841,14 @@ def test_dl50_receipt_counts_distinct_keys_from_folded_batch() -> None:
     """DL-50 / DL-43: distinct keys, scanned keys, summed counts; replay gives the same."""
     ledger: object = _inmemory_ledger()
     upsert: Callable[[list[DoneLedgerRecord]], object] = ledger.batch_upsert  # type: ignore[attr-defined]
-    single = record(SWF, 2048, 1, prov())
+    single = done_record(1, 2, 3, SWF, 2048, 1, PROV)
     assert upsert([single]).wait() == DoneLedgerCommitReceipt(1, 1, 1)  # type: ignore[attr-defined]
     assert upsert([single]).wait() == DoneLedgerCommitReceipt(1, 1, 1)  # type: ignore[attr-defined]
     batch = [
-        record(FR, 1, 4, prov(), code("A"), k=key(1, 2, 10)),
-        record(SWF, 1, 3, prov(finished=300), k=key(1, 2, 10)),
-        record(SC, 1, 0, prov(), k=key(1, 2, 11)),
-        record(SK, 1, 5, prov(), code("S"), k=key(1, 2, 12)),
+        done_record(1, 2, 10, FR, 1, 4, PROV, "A"),
+        done_record(1, 2, 10, SWF, 1, 3, provenance(1, 2, 3, 100, 300)),
+        done_record(1, 2, 11, SC, 1, 0, PROV),
+        done_record(1, 2, 12, SK, 1, 5, PROV, "S"),
     ]
     # Folded: key 10 -> SWF count 3; key 11 -> SC 0; key 12 -> SK 5.
     assert upsert(batch).wait() == DoneLedgerCommitReceipt(3, 2, 8)  # type: ignore[attr-defined]
@@ -856,16 +863,16 @@ def test_dl50_receipt_counts_distinct_keys_from_folded_batch() -> None:
 def test_err3_messages_as_raised_by_done_ledger_types() -> None:
     """ERR-1 / ERR-3: messages use variant names and the exact templates."""
     with pytest.raises(InconsistentFindingsCount) as e1:
-        record(SWF, 0, 0, prov())
+        done_record(1, 2, 3, SWF, 0, 0, PROV)
     assert str(e1.value) == "findings_count 0 is inconsistent with status ScannedWithFindings"
     with pytest.raises(InconsistentFindingsCount) as e2:
-        record(SC, 0, 5, prov())
+        done_record(1, 2, 3, SC, 0, 5, PROV)
     assert str(e2.value) == "findings_count 5 is inconsistent with status ScannedClean"
     with pytest.raises(MissingErrorCode) as e3:
-        record(FP, 0, 0, prov()).validate()
+        done_record(1, 2, 3, FP, 0, 0, PROV).validate()
     assert str(e3.value) == "status FailedPermanent requires an error code, but none was provided"
     with pytest.raises(UnexpectedErrorCode) as e4:
-        record(SWF, 0, 1, prov(), code("X")).validate()
+        done_record(1, 2, 3, SWF, 0, 1, PROV, "X").validate()
     assert str(e4.value) == "status ScannedWithFindings must not carry an error code"
     with pytest.raises(Empty) as e5:
         DoneLedgerErrorCode("")
@@ -885,7 +892,7 @@ def test_err3_key_mismatch_message_embeds_both_keys() -> None:
     """ERR-3: KeyMismatch message fixed text plus both key renderings."""
     ka, kb = key(1, 2, 3), key(9, 8, 7)
     with pytest.raises(KeyMismatch) as info:
-        record(SC, k=ka).merge(record(SC, k=kb))
+        done_record(1, 2, 3, SC).merge(done_record(9, 8, 7, SC))
     message = str(info.value)
     assert message.startswith("merge requires records with the same key (existing: ")
     assert ", incoming: " in message
@@ -901,13 +908,13 @@ def test_dl40_dl41_dl42_read_interface_on_the_in_memory_ledger() -> None:
     count_done_hashes is None or the same number."""
     ledger: object = _inmemory_ledger()
     scope_records = [
-        record(SWF, 1, 1, prov(), k=key(1, 2, 21)),
-        record(FR, 1, 0, prov(), code("T"), k=key(1, 2, 22)),
-        record(FP, 1, 0, prov(), code("P"), k=key(1, 2, 23)),
-        record(SK, 1, 0, prov(), code("S"), k=key(1, 2, 24)),
-        record(SC, 1, 0, prov(), k=key(1, 2, 25)),
-        record(SC, 1, 0, prov(), k=key(7, 2, 26)),  # other tenant
-        record(SC, 1, 0, prov(), k=key(1, 8, 27)),  # other policy
+        done_record(1, 2, 21, SWF, 1, 1, PROV),
+        done_record(1, 2, 22, FR, 1, 0, PROV, "T"),
+        done_record(1, 2, 23, FP, 1, 0, PROV, "P"),
+        done_record(1, 2, 24, SK, 1, 0, PROV, "S"),
+        done_record(1, 2, 25, SC, 1, 0, PROV),
+        done_record(7, 2, 26, SC, 1, 0, PROV),  # other tenant
+        done_record(1, 8, 27, SC, 1, 0, PROV),  # other policy
     ]
     ledger.batch_upsert(scope_records).wait()  # type: ignore[attr-defined]
     hashes = ledger.list_done_hashes(tenant(1), policy(2))  # type: ignore[attr-defined]

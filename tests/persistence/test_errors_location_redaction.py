@@ -23,11 +23,9 @@ from gossip_model.identity import (
     OccurrenceId,
     OvidHash,
     PolicyHash,
-    RuleFingerprint,
     RunId,
     SecretHash,
     ShardId,
-    StableItemId,
     TenantId,
     TenantSecretKey,
     key_secret_hash,
@@ -37,11 +35,9 @@ from gossip_model.persistence import (
     MAX_LOCATION_URL_SIZE,
     DoneLedgerCommitReceipt,
     DoneLedgerErrorCode,
-    DoneLedgerKey,
     DoneLedgerProvenance,
     DoneLedgerRecord,
     DoneLedgerStatus,
-    FindingRecord,
     FindingsCommitReceipt,
     FindingsUpsertBatch,
     Location,
@@ -66,6 +62,7 @@ from gossip_model.persistence.errors import (
     UnexpectedErrorCode,
     ZeroSpanLength,
 )
+from tests.builders import fill, finding_record, key, tenant
 
 FR = DoneLedgerStatus.FAILED_RETRYABLE
 FP = DoneLedgerStatus.FAILED_PERMANENT
@@ -88,10 +85,10 @@ ALL_ERROR_CLASSES = (
     KeyMismatch,
 )
 
-OBS_A = ObservationId(bytes([0xA1]) * 32)
-OBS_B = ObservationId(bytes([0xB2]) * 32)
-KEY_A = DoneLedgerKey(TenantId(b"\x01" * 32), PolicyHash(b"\x02" * 32), OvidHash(b"\x03" * 32))
-KEY_B = DoneLedgerKey(TenantId(b"\x09" * 32), PolicyHash(b"\x08" * 32), OvidHash(b"\x07" * 32))
+OBS_A = ObservationId(fill(0xA1))
+OBS_B = ObservationId(fill(0xB2))
+KEY_A = key(1, 2, 3)
+KEY_B = key(9, 8, 7)
 
 # Distinctive secret bytes: no run of repeated bytes, so a leak is unambiguous.
 SECRET_RAW = bytes((0x3C + 7 * i) % 256 for i in range(32))
@@ -460,18 +457,9 @@ def test_red5_norm_and_secret_hash_renderings_pass() -> None:
     assert passes_red5(repr(TenantSecretKey(SECRET_RAW)), SECRET_RAW)
 
 
-def make_finding() -> FindingRecord:
-    return FindingRecord.new(
-        TenantId(b"\x11" * 32),
-        StableItemId(b"\x22" * 32),
-        RuleFingerprint(b"\x33" * 32),
-        SecretHash._from_raw(SECRET_RAW),
-    )
-
-
 def test_red4_finding_record_rendering_is_redacted() -> None:
     """RED-4 / RED-5: FindingRecord shows SecretHash([redacted]) and never the bytes."""
-    f = make_finding()
+    f = finding_record(tenant(0x11), item=0x22, rule=0x33, secret=SECRET_RAW)
     for rendering in (repr(f), str(f)):
         assert "SecretHash([redacted])" in rendering
         assert passes_red5(rendering, SECRET_RAW)
@@ -484,8 +472,8 @@ def test_red4_finding_record_rendering_is_redacted() -> None:
 
 def test_red4_batch_rendering_is_redacted() -> None:
     """RED-4: a FindingsUpsertBatch renders its findings through the field renderings."""
-    f = make_finding()
-    o = OccurrenceRecord.new(f.tenant_id, f.finding_id, ObjectVersionId(b"\x44" * 32), 1, 2)
+    f = finding_record(tenant(0x11), item=0x22, rule=0x33, secret=SECRET_RAW)
+    o = OccurrenceRecord.new(f.tenant_id, f.finding_id, ObjectVersionId(fill(0x44)), 1, 2)
     batch = FindingsUpsertBatch((f,), (o,), ())
     text = repr(batch)
     assert "SecretHash([redacted])" in text
@@ -496,10 +484,10 @@ def test_red4_batch_rendering_is_redacted() -> None:
 def test_red4_occurrence_and_observation_renderings() -> None:
     """RED-4: field-by-field, each id in its RED-1 form, u64 ids in the RED-3 form."""
     o = OccurrenceRecord(
-        TenantId(b"\x11" * 32),
-        OccurrenceId(b"\x55" * 32),
-        FindingId(b"\x66" * 32),
-        ObjectVersionId(b"\x77" * 32),
+        TenantId(fill(0x11)),
+        OccurrenceId(fill(0x55)),
+        FindingId(fill(0x66)),
+        ObjectVersionId(fill(0x77)),
         12,
         34,
     )
@@ -513,13 +501,13 @@ def test_red4_occurrence_and_observation_renderings() -> None:
         "34",
     ):
         assert piece in text
-    assert (b"\x55" * 32).hex() not in text
+    assert fill(0x55).hex() not in text
     obs = ObservationRecord(
-        TenantId(b"\x11" * 32),
-        ObservationId(b"\x88" * 32),
-        OccurrenceId(b"\x55" * 32),
-        PolicyHash(b"\x99" * 32),
-        OvidHash(b"\xaa" * 32),
+        TenantId(fill(0x11)),
+        ObservationId(fill(0x88)),
+        OccurrenceId(fill(0x55)),
+        PolicyHash(fill(0x99)),
+        OvidHash(fill(0xAA)),
         RunId(1),
         ShardId(2),
         FenceEpoch(3),
@@ -538,7 +526,7 @@ def test_red4_occurrence_and_observation_renderings() -> None:
         "file.txt:9",
     ):
         assert piece in text
-    assert (b"\x88" * 32).hex() not in text
+    assert fill(0x88).hex() not in text
 
 
 def test_red4_red6_done_ledger_renderings() -> None:
@@ -552,7 +540,7 @@ def test_red4_red6_done_ledger_renderings() -> None:
     assert "TenantId(01010101..)" in key_text
     assert "PolicyHash(02020202..)" in key_text
     assert "OvidHash(03030303..)" in key_text
-    assert (b"\x01" * 32).hex() not in key_text
+    assert fill(0x01).hex() not in key_text
     prov_text = repr(prov)
     for piece in ("RunId(5)", "ShardId(6)", "FenceEpoch(7)", "LogicalTime(8)", "LogicalTime(9)"):
         assert piece in prov_text
@@ -567,10 +555,10 @@ def test_red4_red6_done_ledger_renderings() -> None:
 def test_red4_other_composites_render_by_field() -> None:
     """RED-4: WriteContext, VersionId and the receipts use the field renderings."""
     wc = WriteContext(
-        TenantId(b"\xab" * 32), PolicyHash(b"\xcd" * 32), RunId(1), ShardId(2), FenceEpoch(3)
+        TenantId(fill(0xAB)), PolicyHash(fill(0xCD)), RunId(1), ShardId(2), FenceEpoch(3)
     )
     assert "TenantId(abababab..)" in repr(wc)
-    assert (b"\xab" * 32).hex() not in repr(wc)
-    assert "ObjectVersionId(0b0b0b0b..)" in repr(VersionId.strong(ObjectVersionId(b"\x0b" * 32)))
+    assert fill(0xAB).hex() not in repr(wc)
+    assert "ObjectVersionId(0b0b0b0b..)" in repr(VersionId.strong(ObjectVersionId(fill(0x0B))))
     assert "1" in repr(DoneLedgerCommitReceipt(1, 0, 0))
     assert "FindingsCommitReceipt" in repr(FindingsCommitReceipt(0, 0, 0))

@@ -53,54 +53,20 @@ from gossip_model.persistence.errors import (
     PersistenceInputError,
     ZeroSpanLength,
 )
-from tests.builders import fill, tenant
+from tests.builders import (
+    fill,
+    finding_record,
+    full_batch,
+    observation_record,
+    occurrence_record,
+    tenant,
+)
 
 U64_MAX = 2**64 - 1
 
 
 def derive_key(context: str, material: bytes) -> bytes:
     return blake3.blake3(material, derive_key_context=context).digest()
-
-
-def finding(t: int = 1, item: int = 2, rule: int = 3, sec: int = 4) -> FindingRecord:
-    return FindingRecord.new(
-        tenant(t),
-        StableItemId(fill(item)),
-        RuleFingerprint(fill(rule)),
-        SecretHash._from_raw(fill(sec)),
-    )
-
-
-def occurrence(
-    f: FindingRecord, t: int | None = None, version: int = 5, offset: int = 100, length: int = 50
-) -> OccurrenceRecord:
-    return OccurrenceRecord.new(
-        f.tenant_id if t is None else tenant(t),
-        f.finding_id,
-        ObjectVersionId(fill(version)),
-        offset,
-        length,
-    )
-
-
-def observation(
-    o: OccurrenceRecord,
-    t: int | None = None,
-    policy: int = 6,
-    seen_at: int = 1000,
-    location: Location | None = None,
-) -> ObservationRecord:
-    return ObservationRecord.new(
-        o.tenant_id if t is None else tenant(t),
-        o.occurrence_id,
-        PolicyHash(fill(policy)),
-        OvidHash(fill(7)),
-        RunId(8),
-        ShardId(9),
-        FenceEpoch(10),
-        LogicalTime(seen_at),
-        location=location,
-    )
 
 
 def tampered(obs: ObservationRecord, new_id: ObservationId) -> ObservationRecord:
@@ -119,12 +85,6 @@ def tampered(obs: ObservationRecord, new_id: ObservationId) -> ObservationRecord
     )
 
 
-def chain() -> tuple[FindingRecord, OccurrenceRecord, ObservationRecord]:
-    f = finding()
-    o = occurrence(f)
-    return f, o, observation(o)
-
-
 # ---------------------------------------------------------------------------
 # §12.2 #1-2: zero span (FS-5, FS-6)
 # ---------------------------------------------------------------------------
@@ -133,7 +93,7 @@ def chain() -> tuple[FindingRecord, OccurrenceRecord, ObservationRecord]:
 def test_occurrence_record_rejects_zero_span_length() -> None:
     """§12.2 #1, FS-6: OccurrenceRecord.new with length 0 -> ZeroSpanLength."""
     with pytest.raises(ZeroSpanLength) as info:
-        occurrence(finding(), length=0)
+        occurrence_record(byte_length=0)
     assert info.value == ZeroSpanLength()
     assert isinstance(info.value, PersistenceInputError)
     assert str(info.value) == "OccurrenceRecord.byte_length must be non-zero"
@@ -141,14 +101,14 @@ def test_occurrence_record_rejects_zero_span_length() -> None:
 
 def test_occurrence_record_accepts_non_zero_span_length() -> None:
     """§12.2 #2, FS-6 / FS-5: length 5 is stored."""
-    o = occurrence(finding(), offset=0, length=5)
+    o = occurrence_record(byte_offset=0, byte_length=5)
     assert o.byte_length == 5
     assert o.byte_offset == 0
 
 
 def test_fs6_stored_form_also_rejects_zero_span_length() -> None:
     """FS-6 (recommendation): the stored-form constructor raises ZeroSpanLength too."""
-    f = finding()
+    f = finding_record()
     with pytest.raises(ZeroSpanLength):
         OccurrenceRecord(
             f.tenant_id, OccurrenceId(fill(1)), f.finding_id, ObjectVersionId(fill(5)), 0, 0
@@ -157,7 +117,7 @@ def test_fs6_stored_form_also_rejects_zero_span_length() -> None:
 
 def test_fs6_no_overflow_check_on_offset_plus_length() -> None:
     """FS-6: offset + length may exceed u64; only the fields themselves are u64."""
-    o = occurrence(finding(), offset=U64_MAX, length=U64_MAX)
+    o = occurrence_record(byte_offset=U64_MAX, byte_length=U64_MAX)
     assert (o.byte_offset, o.byte_length) == (U64_MAX, U64_MAX)
     assert o.verify_id()
 
@@ -166,7 +126,7 @@ def test_fs6_no_overflow_check_on_offset_plus_length() -> None:
 @pytest.mark.parametrize("value", [-1, 2**64])
 def test_fs5_span_fields_are_u64(field: str, value: int) -> None:
     """§1.2 / FS-5: byte_offset and byte_length reject out-of-range ints, naming the field."""
-    f = finding()
+    f = finding_record()
     kwargs: dict[str, object] = {
         "tenant_id": f.tenant_id,
         "finding_id": f.finding_id,
@@ -187,7 +147,7 @@ def test_fs5_span_fields_are_u64(field: str, value: int) -> None:
 def test_findings_upsert_batch_reports_empty_only_when_all_slices_are_empty() -> None:
     """§12.2 #3, FS-21 / FS-20."""
     assert FindingsUpsertBatch().is_empty()
-    f, o, obs = chain()
+    f, o, obs = full_batch()[1:]
     assert not FindingsUpsertBatch(occurrences=(o,)).is_empty()
     assert not FindingsUpsertBatch(findings=(f,)).is_empty()
     assert not FindingsUpsertBatch(observations=(obs,)).is_empty()
@@ -195,7 +155,7 @@ def test_findings_upsert_batch_reports_empty_only_when_all_slices_are_empty() ->
 
 def test_total_records_sums_all_layers() -> None:
     """§12.2 #4, FS-21."""
-    f, o, obs = chain()
+    f, o, obs = full_batch()[1:]
     assert FindingsUpsertBatch((f,), (o,), (obs,)).total_records() == 3
     assert FindingsUpsertBatch().total_records() == 0
     assert FindingsUpsertBatch((f, f), (), (obs,)).total_records() == 3
@@ -203,7 +163,7 @@ def test_total_records_sums_all_layers() -> None:
 
 def test_fs20_batch_is_a_read_only_value() -> None:
     """FS-20: three sequences (tuples), element-wise equality, immutable."""
-    f, o, obs = chain()
+    f, o, obs = full_batch()[1:]
     batch = FindingsUpsertBatch([f], [o], [obs])
     assert tuple(batch.findings) == (f,)
     assert tuple(batch.occurrences) == (o,)
@@ -217,16 +177,16 @@ def test_fs20_batch_is_a_read_only_value() -> None:
 
 def test_fs20_batch_does_not_alias_caller_lists() -> None:
     """FS-20: read-only; mutating the caller's list afterwards does not change the batch."""
-    f, o, obs = chain()
+    f, o, obs = full_batch()[1:]
     findings = [f]
     batch = FindingsUpsertBatch(findings, [o], [obs])
-    findings.append(finding(sec=99))
+    findings.append(finding_record(secret=99))
     assert batch.total_records() == 3
 
 
 def test_findings_upsert_batch_validate_observation_identity_accepts_canonical() -> None:
     """§12.2 #5, FS-22."""
-    f, o, obs = chain()
+    f, o, obs = full_batch()[1:]
     assert FindingsUpsertBatch((f,), (o,), (obs,)).validate_observation_identity() is None
 
 
@@ -237,7 +197,7 @@ def test_findings_upsert_batch_validate_observation_identity_accepts_empty() -> 
 
 def test_findings_upsert_batch_validate_observation_identity_rejects_mismatch() -> None:
     """§12.2 #7, FS-22: expected = derived id, actual = tampered id."""
-    _, _o, obs = chain()
+    _, _o, obs = full_batch()[1:]
     bad_id = ObservationId(fill(0xEE))
     bad = tampered(obs, bad_id)
     with pytest.raises(ObservationIdMismatch) as info:
@@ -247,8 +207,8 @@ def test_findings_upsert_batch_validate_observation_identity_rejects_mismatch() 
 
 def test_findings_upsert_batch_validate_observation_identity_rejects_one_bad_among_valid() -> None:
     """§12.2 #8, FS-22: the first bad one in order is reported."""
-    _, o, good = chain()
-    other = observation(o, policy=0x16)
+    _, o, good = full_batch()[1:]
+    other = observation_record(occurrence=o, policy_seed=0x16)
     bad1 = tampered(other, ObservationId(fill(0xE1)))
     bad2 = tampered(good, ObservationId(fill(0xE2)))
     batch = FindingsUpsertBatch(observations=(good, bad1, bad2))
@@ -261,8 +221,8 @@ def test_findings_upsert_batch_validate_observation_identity_rejects_one_bad_amo
 
 def test_fs22_observation_identity_ignores_tenants_and_references() -> None:
     """FS-22: no tenant or reference check here (orphans with mixed tenants pass)."""
-    _, _o, obs = chain()
-    stranger = observation(occurrence(finding(t=9)))
+    _, _o, obs = full_batch()[1:]
+    stranger = observation_record(tenant(9))
     batch = FindingsUpsertBatch(observations=(obs, stranger))
     assert batch.validate_observation_identity() is None
 
@@ -274,7 +234,7 @@ def test_fs22_observation_identity_ignores_tenants_and_references() -> None:
 
 def test_observation_record_preserves_optional_location() -> None:
     """§12.2 #9, FS-15 / FS-17."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     assert obs.location is None
     loc = Location("src/main.rs:10", "https://example.test/x")
     with_loc = obs.with_location(loc)
@@ -328,7 +288,7 @@ def test_fs13_from_write_context_with_location() -> None:
 
 def test_observation_validation_methods_agree_with_stored_identity() -> None:
     """§12.2 #11, FS-16: derived id equals stored id; validate_identity passes."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     assert obs.derived_observation_id() == obs.observation_id
     assert obs.validate_identity() is None
     assert obs.verify_id()
@@ -336,7 +296,7 @@ def test_observation_validation_methods_agree_with_stored_identity() -> None:
 
 def test_observation_record_validate_identity_rejects_tampered_id() -> None:
     """§12.2 #12, FS-16 / FS-18: exact mismatch error."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     bad = tampered(obs, ObservationId(fill(0xAA)))
     assert bad.derived_observation_id() == obs.observation_id
     with pytest.raises(ObservationIdMismatch) as info:
@@ -362,14 +322,14 @@ def persisted_args(obs: ObservationRecord) -> tuple[object, ...]:
 
 def test_observation_record_from_persisted_accepts_matching_id() -> None:
     """§12.2 #13, FS-14."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     rebuilt = ObservationRecord.from_persisted(*persisted_args(obs))  # type: ignore[arg-type]
     assert rebuilt == obs
 
 
 def test_observation_record_from_persisted_rejects_mismatched_id() -> None:
     """§12.2 #14, FS-14: expected = derived, actual = given."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     args = list(persisted_args(obs))
     args[1] = ObservationId(fill(0xBB))
     with pytest.raises(ObservationIdMismatch) as info:
@@ -380,7 +340,7 @@ def test_observation_record_from_persisted_rejects_mismatched_id() -> None:
 
 def test_from_persisted_preserves_location_metadata() -> None:
     """§12.2 #15, FS-14."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     original = obs.with_location(Location("path/to/file.py:42", "https://example.test/f"))
     rebuilt = ObservationRecord.from_persisted(
         *persisted_args(original),  # type: ignore[arg-type]
@@ -404,7 +364,7 @@ def test_derive_observation_id_is_field_order_sensitive() -> None:
 
 def test_fs10_observation_equality_over_all_ten_fields() -> None:
     """FS-10: equality over all ten fields, location by value."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     args = list(persisted_args(obs))
     replacements: list[object] = [
         tenant(0x31),
@@ -430,7 +390,7 @@ def test_fs10_observation_equality_over_all_ten_fields() -> None:
 
 def test_fs11_fs12_observation_id_ignores_provenance_fields() -> None:
     """FS-11 / FS-12: run, shard, fence, seen_at, location are provenance, not identity."""
-    _, o, obs = chain()
+    _, o, obs = full_batch()[1:]
     later = ObservationRecord.new(
         obs.tenant_id,
         o.occurrence_id,
@@ -483,12 +443,12 @@ def test_fs12_new_argument_order_and_derivation() -> None:
 
 def test_finding_record_verify_id_with_correct_derivation() -> None:
     """§12.2 #17, FS-3 / FS-2."""
-    assert finding().verify_id()
+    assert finding_record().verify_id()
 
 
 def test_finding_record_verify_id_with_wrong_id() -> None:
     """§12.2 #18, FS-3 / FS-1: the stored form is taken as given."""
-    f = finding()
+    f = finding_record()
     bad = FindingRecord(
         f.tenant_id, FindingId(fill(0xEE)), f.stable_item_id, f.rule_fingerprint, f.secret_hash
     )
@@ -498,12 +458,12 @@ def test_finding_record_verify_id_with_wrong_id() -> None:
 
 def test_occurrence_record_verify_id_with_correct_derivation() -> None:
     """§12.2 #19, FS-8 / FS-7."""
-    assert occurrence(finding()).verify_id()
+    assert occurrence_record().verify_id()
 
 
 def test_occurrence_record_verify_id_with_wrong_id() -> None:
     """§12.2 #20, FS-8 / FS-5."""
-    o = occurrence(finding())
+    o = occurrence_record()
     bad = OccurrenceRecord(
         o.tenant_id,
         OccurrenceId(fill(0xEE)),
@@ -518,57 +478,67 @@ def test_occurrence_record_verify_id_with_wrong_id() -> None:
 
 def test_observation_record_verify_id_with_correct_derivation() -> None:
     """§12.2 #21, FS-16."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     assert obs.verify_id()
 
 
 def test_observation_record_verify_id_with_wrong_id() -> None:
     """§12.2 #22, FS-16 / FS-18."""
-    _, _, obs = chain()
+    _, _, obs = full_batch()[1:]
     assert not tampered(obs, ObservationId(fill(0xEE))).verify_id()
 
 
 def test_fs1_fs4_finding_equality_and_identity_fields() -> None:
     """FS-1 / FS-4: equality over all five fields; independent of version and policy."""
-    f = finding()
-    assert f == finding()
-    assert hash(f) == hash(finding())
-    assert finding(t=9) != f
-    assert finding(item=9) != f
-    assert finding(rule=9) != f
-    assert finding(sec=9) != f
-    assert finding(t=9).finding_id != f.finding_id
-    same_finding_other_versions = {occurrence(f, version=v).finding_id for v in (5, 6, 7)}
+    f = finding_record()
+    assert f == finding_record()
+    assert hash(f) == hash(finding_record())
+    assert finding_record(tenant(9)) != f
+    assert finding_record(item=9) != f
+    assert finding_record(rule=9) != f
+    assert finding_record(secret=9) != f
+    assert finding_record(tenant(9)).finding_id != f.finding_id
+    same_finding_other_versions = {
+        occurrence_record(finding=f, version_seed=v).finding_id for v in (5, 6, 7)
+    }
     assert same_finding_other_versions == {f.finding_id}
 
 
 def test_fs5_fs9_occurrence_equality_and_many_per_finding() -> None:
     """FS-5 / FS-9: equality over six fields; one finding, many occurrences."""
-    f = finding()
-    o = occurrence(f)
-    assert o == occurrence(f)
-    assert hash(o) == hash(occurrence(f))
+    f = finding_record()
+    o = occurrence_record(finding=f, version_seed=5, byte_offset=100, byte_length=50)
+    assert o == occurrence_record(finding=f, version_seed=5, byte_offset=100, byte_length=50)
+    assert hash(o) == hash(
+        occurrence_record(finding=f, version_seed=5, byte_offset=100, byte_length=50)
+    )
     ids = {
-        occurrence(f).occurrence_id,
-        occurrence(f, offset=101).occurrence_id,
-        occurrence(f, length=51).occurrence_id,
-        occurrence(f, version=0x15).occurrence_id,
+        o.occurrence_id,
+        occurrence_record(
+            finding=f, version_seed=5, byte_offset=101, byte_length=50
+        ).occurrence_id,
+        occurrence_record(
+            finding=f, version_seed=5, byte_offset=100, byte_length=51
+        ).occurrence_id,
+        occurrence_record(
+            finding=f, version_seed=0x15, byte_offset=100, byte_length=50
+        ).occurrence_id,
     }
     assert len(ids) == 4
 
 
 def test_fs7_occurrence_id_does_not_depend_on_tenant() -> None:
     """FS-7: tenant_id does not enter the occurrence derivation."""
-    f = finding()
-    a = occurrence(f)
-    b = occurrence(f, t=0x44)
+    f = finding_record()
+    a = occurrence_record(finding=f)
+    b = occurrence_record(tenant(0x44), f)
     assert a.occurrence_id == b.occurrence_id
     assert a != b
 
 
 def test_fs4_records_hold_no_raw_secret() -> None:
     """FS-4 / RED-4: a FindingRecord renders the secret redacted."""
-    f = finding(sec=0x5A)
+    f = finding_record(secret=0x5A)
     assert "SecretHash([redacted])" in repr(f)
     assert fill(0x5A).hex() not in repr(f).lower()
 
@@ -580,7 +550,7 @@ def test_fs4_records_hold_no_raw_secret() -> None:
 
 def test_validate_accepts_referentially_consistent_batch() -> None:
     """§12.2 #23, FS-24."""
-    f, o, obs = chain()
+    f, o, obs = full_batch()[1:]
     batch = FindingsUpsertBatch((f,), (o,), (obs,))
     assert batch.validate_referential_integrity() is None
     assert batch.validate_tenant_consistency() is None
@@ -588,8 +558,8 @@ def test_validate_accepts_referentially_consistent_batch() -> None:
 
 def test_validate_rejects_orphaned_occurrence() -> None:
     """§12.2 #24, FS-24 / ERR-2."""
-    f, o, _ = chain()
-    other = finding(sec=0x77)
+    f, o, _ = full_batch()[1:]
+    other = finding_record(secret=0x77)
     with pytest.raises(OrphanedReference) as info:
         FindingsUpsertBatch((other,), (o,), ()).validate_referential_integrity()
     assert info.value == OrphanedReference(
@@ -605,8 +575,8 @@ def test_validate_rejects_orphaned_occurrence() -> None:
 
 def test_validate_rejects_orphaned_observation() -> None:
     """§12.2 #25, FS-24 / ERR-2."""
-    f, _o, obs = chain()
-    other_occ = occurrence(f, offset=999)
+    f, _o, obs = full_batch()[1:]
+    other_occ = occurrence_record(finding=f, byte_offset=999)
     with pytest.raises(OrphanedReference) as info:
         FindingsUpsertBatch((f,), (other_occ,), (obs,)).validate_referential_integrity()
     assert info.value == OrphanedReference(
@@ -621,9 +591,9 @@ def test_validate_rejects_orphaned_observation() -> None:
 
 def test_fs24_occurrence_orphans_are_reported_before_observation_orphans() -> None:
     """FS-24: occurrences are checked before observations."""
-    f, o, obs = chain()
-    stray_obs = observation(occurrence(f, offset=5))
-    stray_occ = occurrence(finding(sec=0x66))
+    f, o, obs = full_batch()[1:]
+    stray_obs = observation_record(occurrence=occurrence_record(finding=f, byte_offset=5))
+    stray_occ = occurrence_record(finding=finding_record(secret=0x66))
     batch = FindingsUpsertBatch((f,), (o, stray_occ), (obs, stray_obs))
     with pytest.raises(OrphanedReference) as info:
         batch.validate_referential_integrity()
@@ -639,7 +609,7 @@ def test_validate_accepts_empty_batch() -> None:
 
 def test_validate_rejects_mixed_tenants_in_findings() -> None:
     """§12.2 #27, FS-23."""
-    batch = FindingsUpsertBatch((finding(t=1), finding(t=2)), (), ())
+    batch = FindingsUpsertBatch((finding_record(tenant(1)), finding_record(tenant(2))), (), ())
     with pytest.raises(InconsistentTenant) as info:
         batch.validate_tenant_consistency()
     assert info.value == InconsistentTenant()
@@ -650,8 +620,8 @@ def test_validate_rejects_mixed_tenants_in_findings() -> None:
 
 def test_validate_rejects_mixed_tenants_across_layers() -> None:
     """§12.2 #28, FS-24 / FS-23: the tenant check precedes the reference checks."""
-    f = finding(t=1)
-    o = occurrence(finding(t=2, sec=0x55))  # tenant 2, and orphaned
+    f = finding_record(tenant(1))
+    o = occurrence_record(tenant(2), finding_record(tenant(2), secret=0x55))  # orphaned
     batch = FindingsUpsertBatch((f,), (o,), ())
     with pytest.raises(InconsistentTenant):
         batch.validate_referential_integrity()
@@ -662,14 +632,14 @@ def test_validate_rejects_mixed_tenants_across_layers() -> None:
 @pytest.mark.parametrize("layer", ["occurrences", "observations"])
 def test_fs23_expected_tenant_falls_back_to_first_non_empty_layer(layer: str) -> None:
     """FS-23: expected tenant from first finding, else occurrence, else observation."""
-    _, o, obs = chain()
-    o2 = occurrence(finding(t=3))
-    obs2 = observation(o2)
+    _, o, obs = full_batch()[1:]
+    o2 = occurrence_record(tenant(3))
+    obs2 = observation_record(tenant(3), o2)
     if layer == "occurrences":
-        ok = FindingsUpsertBatch((), (o, occurrence(finding(), offset=1)), (obs,))
+        ok = FindingsUpsertBatch((), (o, occurrence_record(byte_offset=1)), (obs,))
         bad = FindingsUpsertBatch((), (o, o2), ())
     else:
-        ok = FindingsUpsertBatch((), (), (obs, observation(o, policy=0x26)))
+        ok = FindingsUpsertBatch((), (), (obs, observation_record(occurrence=o, policy_seed=0x26)))
         bad = FindingsUpsertBatch((), (), (obs, obs2))
     assert ok.validate_tenant_consistency() is None
     with pytest.raises(InconsistentTenant):
@@ -678,8 +648,8 @@ def test_fs23_expected_tenant_falls_back_to_first_non_empty_layer(layer: str) ->
 
 def test_fs23_observation_tenant_checked_against_finding_tenant() -> None:
     """FS-23: every layer is compared with the first finding's tenant."""
-    f, o, obs = chain()
-    foreign = observation(o, t=0x42)
+    f, o, obs = full_batch()[1:]
+    foreign = observation_record(tenant(0x42), o)
     with pytest.raises(InconsistentTenant):
         FindingsUpsertBatch((f,), (o,), (obs, foreign)).validate_tenant_consistency()
 
@@ -789,7 +759,7 @@ def test_fs31_findings_receipt_value_type() -> None:
         FindingsCommitReceipt(0, 0, 2**64)
 
 
-@pytest.mark.parametrize("make", [finding, lambda: occurrence(finding()), lambda: chain()[2]])
+@pytest.mark.parametrize("make", [finding_record, occurrence_record, observation_record])
 def test_fs_records_are_immutable(make: object) -> None:
     """FS-1 / FS-5 / FS-10 and API conventions: records are frozen."""
     rec = make()  # type: ignore[operator]

@@ -31,19 +31,16 @@ from hypothesis import strategies as st
 from gossip_model.identity import (
     FenceEpoch,
     LogicalTime,
-    OvidHash,
-    PolicyHash,
     RunId,
     ShardId,
-    TenantId,
 )
 from gossip_model.persistence import (
     DoneLedgerErrorCode,
-    DoneLedgerKey,
     DoneLedgerProvenance,
     DoneLedgerRecord,
     DoneLedgerStatus,
 )
+from tests.builders import key
 
 FR = DoneLedgerStatus.FAILED_RETRYABLE
 FP = DoneLedgerStatus.FAILED_PERMANENT
@@ -53,7 +50,7 @@ SWF = DoneLedgerStatus.SCANNED_WITH_FINDINGS
 U64_MAX = 2**64 - 1
 U32_MAX = 2**32 - 1
 CODES = ("TIMEOUT", "HTTP_403", "IO:RETRY", "SKIPPED_RULE", "SCAN-FAILED", "UNSUPPORTED_FORMAT")
-KEY = DoneLedgerKey(TenantId(b"\x01" * 32), PolicyHash(b"\x02" * 32), OvidHash(b"\x03" * 32))
+KEY = key(1, 2, 3)
 
 u64s = st.integers(min_value=0, max_value=U64_MAX)
 biased_ids = st.one_of(st.sampled_from((0, U64_MAX, 2**63 - 1, 2**63)), u64s)

@@ -157,10 +157,10 @@ def closing():
 
 
 DIRTY = GOOD + (
-    "\nfrom tests.sim.records import rec\n"
+    "\nfrom tests.builders import valid_done_record\n"
     "def dirty():\n"
     "    ledger = InMemoryDoneLedger(auto_complete=False)\n"
-    "    ledger.batch_upsert([rec(1)])\n"
+    "    ledger.batch_upsert([valid_done_record()])\n"
     "    return ledger\n"
 )
 BAD_FACTORIES = [

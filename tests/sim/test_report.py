@@ -13,7 +13,7 @@ from gossip_model.sim import (
 from gossip_model.sim.report import render_histogram, render_summary
 from gossip_model.sim.sweep import failure_text, make_ledger
 from gossip_model.sim.violations import CommitDurability, LatticeConvergence
-from tests.sim.records import key, rec
+from tests.builders import key, valid_done_record
 
 K = DoneLedgerSimEventKind
 
@@ -31,11 +31,11 @@ def report(violations: tuple[object, ...] = (), converged: bool = True) -> DoneL
 def test_failure_text() -> None:
     """TST-1: a failing report gives a text naming the invariants and the first violation."""
     assert failure_text(report()) is None
-    bad = report((CommitDurability(key(0)), CommitDurability(key(1))), converged=True)
+    bad = report((CommitDurability(key(o=0)), CommitDurability(key(o=1))), converged=True)
     text = failure_text(bad)
     assert text is not None
     assert text.startswith("2 violation(s) [I3 x2]; first: I3 CommitDurability: ")
-    lattice = LatticeConvergence(key(0), rec(0), None)
+    lattice = LatticeConvergence(key(o=0), valid_done_record(0), None)
     text = failure_text(report((lattice,), converged=False))
     assert text is not None
     assert text.endswith("; not converged")

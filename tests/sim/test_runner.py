@@ -26,6 +26,7 @@ from gossip_model.sim import (
     SimIntegrityError,
     TraceEntry,
 )
+from tests.builders import fill
 
 K = DoneLedgerSimEventKind
 Op = DoneLedgerSimOp
@@ -214,8 +215,8 @@ def test_construction_draws_the_pool_first() -> None:
     sim = new_sim(1234)
     reference = random.Random(1234)
     assert [bytes(h) for h in sim.ovid_pool] == [reference.randbytes(32) for _ in range(50)]
-    assert bytes(sim.tenant) == b"\x01" * 32
-    assert bytes(sim.policy) == b"\x02" * 32
+    assert bytes(sim.tenant) == fill(0x01)
+    assert bytes(sim.policy) == fill(0x02)
     assert sim.ctx.rng.getstate() == reference.getstate()
 
 

@@ -65,7 +65,7 @@ def shared_sink() -> Iterator[SqliteFindingsSink]:
 
 
 @st.composite
-def done_record(
+def done_records(
     draw: st.DrawFn,
     status: DoneLedgerStatus | None = None,
     finished: int | None = None,
@@ -98,20 +98,20 @@ def record_pairs(draw: st.DrawFn) -> tuple[str, DoneLedgerRecord, DoneLedgerReco
     scenario = draw(
         st.sampled_from(("general", "higher-status", "later-finished", "later-started", "tie"))
     )
-    a = draw(done_record())
+    a = draw(done_records())
     if scenario == "general":
-        b = draw(done_record())
+        b = draw(done_records())
     elif scenario == "higher-status":
         higher = [s for s in STATUSES if s.rank > a.status.rank] or [a.status]
-        b = draw(done_record(status=draw(st.sampled_from(higher))))
+        b = draw(done_records(status=draw(st.sampled_from(higher))))
     elif scenario == "later-finished":
         later = [v for v in CHECKED if v > a.provenance.finished_at.value] or [I63]
-        b = draw(done_record(status=a.status, finished=draw(st.sampled_from(later))))
+        b = draw(done_records(status=a.status, finished=draw(st.sampled_from(later))))
     elif scenario == "later-started":
         finished = a.provenance.finished_at.value
         later = [v for v in CHECKED if a.provenance.started_at.value < v <= finished]
         started = draw(st.sampled_from(later)) if later else finished
-        b = draw(done_record(status=a.status, finished=finished, started=started))
+        b = draw(done_records(status=a.status, finished=finished, started=started))
     else:
         # Equal winner tuples; only the fields outside W may differ.
         bytes_scanned = draw(st.sampled_from(CHECKED))
