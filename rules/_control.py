@@ -80,6 +80,7 @@ from ._checks import (
     outcome_of,
 )
 from ._store_model import Application, StoreModel, WaitState
+from ._swarm import install as install_swarm_rule_choice
 
 P = TypeVar("P")
 
@@ -120,6 +121,8 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
     def __init__(self, recorder: Callable[[str], object] | None = None) -> None:
         """``recorder`` (owned by the caller) also receives every event label (DLM-10)."""
         super().__init__()
+        # Issue 11 item 3: the same rules and swarm testing in fewer choices (rules._swarm).
+        install_swarm_rule_choice(self)
         self.recorder = recorder
         self.broken = False
         self.model: StoreModel[P] = StoreModel()
@@ -177,16 +180,18 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     def _store_touched_since(self, check: str) -> bool:
         """True when the store was called by :meth:`_touch` paths since ``check`` last
-        ran (always true the first time), and remember this call count.
+        ran (always true the first time); a pure read, for an invariant's precondition.
 
         Issue 11 item 3: a per-step invariant re-reads the store only after a step
         that could change it, so its cost follows what changed, not the steps that
-        only read or build. A store whose state moved on a read is still caught at
-        the next write step and by the teardown convergence checks (DLM-9, FSM-10)."""
-        if self._checked_at.get(check) == self.store_calls:
-            return False
+        only read or build; as a precondition, a skipped invariant costs Hypothesis
+        nothing either. A store whose state moved on a read is still caught at the
+        next write step and by the teardown convergence checks (DLM-9, FSM-10)."""
+        return self._checked_at.get(check) != self.store_calls
+
+    def _checked(self, check: str) -> None:
+        """Remember that ``check`` ran at this store call count (see above)."""
         self._checked_at[check] = self.store_calls
-        return True
 
     def _label(self, label: str) -> None:
         """``event(label)`` for the statistics, and the optional recorder (DLM-10)."""
@@ -450,13 +455,13 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     # -- invariant and teardown ---------------------------------------------------
 
+    @precondition(lambda self: self._store_touched_since("pending_matches_model"))
     @invariant()
     @guarded
     def pending_matches_model(self) -> None:
         """LED-8: ``pending_ids()`` is the model's queue; ``pending_count()`` its length
         (re-read after a step that called the store, see :meth:`_store_touched_since`)."""
-        if not self._store_touched_since("pending_matches_model"):
-            return
+        self._checked("pending_matches_model")
         predicted = [PendingWriteId(i) for i in self.model.queue]
         agree("pending_ids()", predicted, self.store.pending_ids())
         agree("pending_count()", len(predicted), self.store.pending_count())

@@ -99,7 +99,7 @@ from .strategies import (
     DlFields,
     ResendFields,
     chain_fields,
-    dl_fields,
+    dl_fields_lists,
     make_dl_record,
     pool_key,
     resend_fields,
@@ -108,7 +108,7 @@ from .strategies import (
 HOT_SLOTS = st.integers(0, 1)
 """HYP-16 (c): compound rules write to the two hot keys (tenant 0, policy 0, slot 0 or 1)."""
 
-_hot_records = st.lists(dl_fields, min_size=2, max_size=3)
+_hot_records = dl_fields_lists(2, 3)
 """Record fields; the compound rules give them their (hot) key."""
 
 
@@ -165,7 +165,7 @@ class DoneLedgerDepth(ControlMachine[Batch]):
         tenant=st.integers(0, 1),
         policy=st.integers(0, 1),
         slot=st.integers(0, 7),
-        records=st.lists(dl_fields, min_size=2, max_size=4),
+        records=dl_fields_lists(2, 4),
     )
     @guarded
     def upsert_same_key(
@@ -200,7 +200,7 @@ class DoneLedgerDepth(ControlMachine[Batch]):
     @rule(
         target=HANDLES,
         slot=HOT_SLOTS,
-        records=st.lists(dl_fields, min_size=1, max_size=3),
+        records=dl_fields_lists(1, 3),
     )
     @guarded
     def commit_fault_then_retry(
@@ -215,7 +215,7 @@ class DoneLedgerDepth(ControlMachine[Batch]):
     @rule(
         target=HANDLES,
         key=KEYS,
-        records=st.lists(dl_fields, min_size=3, max_size=4),
+        records=dl_fields_lists(3, 4),
     )
     @guarded
     def delay_one_key_release_newest_each(

@@ -49,7 +49,7 @@ from typing import Protocol
 
 from hypothesis import note, target
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from gossip_model.identity import (
     FenceEpoch,
@@ -90,16 +90,16 @@ from .strategies import (
     Batch,
     DlFields,
     DlRecordSpec,
-    dl_fields,
+    dl_fields_lists,
     dl_policies,
     dl_slot_lists,
     dl_slots,
     dl_tenants,
     flawed,
-    keyed_fields,
+    keyed_fields_lists,
     make_dl_record,
     pool_key,
-    record_specs,
+    record_spec_lists,
     spec_record,
 )
 
@@ -152,7 +152,9 @@ class DoneLedgerContract(ControlMachine[Batch]):
         self.durable: dict[DoneLedgerKey, DoneLedgerRecord] = {}
         self._snapshot_cache: tuple[object, list[DoneLedgerRecord]] = (None, [])
         self.high_water: dict[DoneLedgerKey, tuple[int, int]] = {}
-        self._high_water_of: list[DoneLedgerRecord] | None = None
+        self._high_water_of: dict[DoneLedgerKey, DoneLedgerRecord] | None = None
+        """The durable map the marks were last updated from: every apply replaces the
+        map, so the check runs once per model state (a precondition, HYP-8)."""
         self.ledger: DoneLedgerUnderTest = self.make_ledger()
         return self.ledger
 
@@ -249,19 +251,19 @@ class DoneLedgerContract(ControlMachine[Batch]):
         """A key at these DLM-2 pool positions."""
         return pool_key(tenant, policy, slot)
 
-    @rule(target=BATCHES, records=st.lists(keyed_fields(KEYS), max_size=10))
+    @rule(target=BATCHES, records=keyed_fields_lists(KEYS, max_size=10))
     @guarded
     def build_batch(self, records: list[tuple[DoneLedgerKey, DlFields]]) -> Batch:
         """An empty batch is allowed: receipt (0, 0, 0), still consumes an id and a fault."""
         return tuple(make_dl_record(key, fields) for key, fields in records)
 
-    @rule(target=BATCHES, key=KEYS, records=st.lists(dl_fields, min_size=2, max_size=4))
+    @rule(target=BATCHES, key=KEYS, records=dl_fields_lists(2, 4))
     @guarded
     def build_same_key_batch(self, key: DoneLedgerKey, records: list[DlFields]) -> Batch:
         """In-batch duplicates of one key, folded by LED-4 / DL-4."""
         return tuple(make_dl_record(key, fields) for fields in records)
 
-    @rule(target=BATCHES, records=st.lists(record_specs, min_size=1, max_size=10))
+    @rule(target=BATCHES, records=record_spec_lists(1, 10))
     @guarded
     def upsert(self, records: list[DlRecordSpec]) -> Batch:
         """HYP-16: build and submit in one step, keys straight from the DLM-2 pools; kept
@@ -272,7 +274,7 @@ class DoneLedgerContract(ControlMachine[Batch]):
 
     @rule(
         target=BATCHES,
-        records=st.lists(record_specs, min_size=1, max_size=4),
+        records=record_spec_lists(1, 4),
         position=st.integers(0, 4),
         flaw=st.sampled_from(FLAWS),
     )
@@ -331,15 +333,16 @@ class DoneLedgerContract(ControlMachine[Batch]):
 
     # -- invariants (DLM-7; pending_matches_model comes from ControlMachine)
 
+    @precondition(lambda self: self._store_touched_since("durable_matches_oracle"))
     @invariant()
     @guarded
     def durable_matches_oracle(self) -> None:
         """I3, I5, I6, I7 at every step that called the store (see
         ``ControlMachine._store_touched_since``); no pending write is visible."""
-        if not self._store_touched_since("durable_matches_oracle"):
-            return
+        self._checked("durable_matches_oracle")
         agree("snapshot() vs model", self._model_snapshot(), self.ledger.snapshot())
 
+    @precondition(lambda self: self.durable is not self._high_water_of)
     @invariant()
     @guarded
     def monotonic_per_key(self) -> None:
@@ -349,10 +352,8 @@ class DoneLedgerContract(ControlMachine[Batch]):
         ``durable_matches_oracle`` (run before it, invariants run in name order) has
         just found the store's snapshot equal to it, and this catches a merge that is
         wrong on both sides (the model reuses the production merge, ORA-3)."""
+        self._high_water_of = self.durable
         snapshot = self._model_snapshot()
-        if snapshot is self._high_water_of:
-            return
-        self._high_water_of = snapshot
         current = {r.key: (r.status.rank, r.bytes_scanned) for r in snapshot}
         for key, (rank, scanned) in self.high_water.items():
             now = current.get(key)

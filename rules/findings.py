@@ -43,7 +43,7 @@ from typing import Protocol
 
 from hypothesis import note, target
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
 from gossip_model.inmemory import InMemoryFindingsSink
@@ -187,7 +187,10 @@ class FindingsContract(ControlMachine[Batch]):
             set(),
         )
         self.aborted_batches = 0
-        self._integrity_checked: Snapshots | None = None
+        # What the two model-side invariants last checked (their preconditions, HYP-8):
+        # the model's state object (replaced on every commit, FSM-2) and the aborted
+        # keys' sizes (sets that only grow, bar keys that later commit).
+        self._integrity_checked: FindingsState | None = None
         self._aborted_checked: tuple[FindingsState, tuple[int, int, int]] | None = None
         self.sink: FindingsSinkUnderTest = self.make_sink()
         return self.sink
@@ -243,8 +246,17 @@ class FindingsContract(ControlMachine[Batch]):
         ):
             aborted_layer |= keys - committed_layer  # type: ignore[operator]
 
+    def _aborted_version(self) -> tuple[FindingsState, tuple[int, int, int]]:
+        findings, occurrences, observations = self.aborted_keys
+        return self.durable, (len(findings), len(occurrences), len(observations))
+
+    def _aborted_keys_unchecked(self) -> bool:
+        """The model state or the aborted keys changed since the last FSM-8.4 check."""
+        checked, (state, sizes) = self._aborted_checked, self._aborted_version()
+        return checked is None or checked[0] is not state or checked[1] != sizes
+
     def converged(self) -> None:
-        self._integrity_checked = self._aborted_checked = None
+        # Called directly, the invariants run whatever their preconditions say.
         self.durable_matches_model()
         self.referential_integrity()
         self.aborted_batches_leave_no_trace()
@@ -582,15 +594,16 @@ class FindingsContract(ControlMachine[Batch]):
 
     # -- invariants (FSM-8; pending_matches_model comes from ControlMachine)
 
+    @precondition(lambda self: self._store_touched_since("durable_matches_model"))
     @invariant()
     @guarded
     def durable_matches_model(self) -> None:
         """FSM-8.1: three snapshots and ``durable_counts()`` equal the model, at every step
         that called the store (see ``ControlMachine._store_touched_since``)."""
-        if not self._store_touched_since("durable_matches_model"):
-            return
+        self._checked("durable_matches_model")
         self._agree_snapshots("durable_matches_model")
 
+    @precondition(lambda self: self.durable is not self._integrity_checked)
     @invariant()
     @guarded
     def referential_integrity(self) -> None:
@@ -599,10 +612,8 @@ class FindingsContract(ControlMachine[Batch]):
         Checked on the model's snapshots, once per model state: ``durable_matches_model``
         (run before it, invariants run in name order) has just found the store's equal
         to them."""
-        findings, occurrences, observations = snapshots = self._model_snapshots()
-        if snapshots is self._integrity_checked:
-            return
-        self._integrity_checked = snapshots
+        self._integrity_checked = self.durable
+        findings, occurrences, observations = self._model_snapshots()
         finding_keys = {finding_key(f) for f in findings}
         occurrence_keys = {occurrence_key(o) for o in occurrences}
         for o in occurrences:
@@ -612,6 +623,7 @@ class FindingsContract(ControlMachine[Batch]):
             if (b.tenant_id, b.occurrence_id) not in occurrence_keys:
                 agree(f"parent occurrence of durable {b!r}", "durable", None)
 
+    @precondition(lambda self: self._aborted_keys_unchecked())
     @invariant()
     @guarded
     def aborted_batches_leave_no_trace(self) -> None:
@@ -620,11 +632,8 @@ class FindingsContract(ControlMachine[Batch]):
         The point lookups run again only after a step that changed the model's state or
         the aborted keys: durable state changes only by an apply, which the model
         predicts (and ``durable_matches_model`` catches a store that changed anyway)."""
+        self._aborted_checked = self._aborted_version()
         findings, occurrences, observations = self.aborted_keys
-        version = (len(findings), len(occurrences), len(observations))
-        if self._aborted_checked == (self.durable, version):
-            return
-        self._aborted_checked = (self.durable, version)
         for tenant, fid in sorted(findings, key=id_order):
             agree("get_finding of an aborted-only key", None, self.sink.get_finding(tenant, fid))
         for tenant, oid in sorted(occurrences, key=id_order):
