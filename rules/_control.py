@@ -81,6 +81,7 @@ from ._checks import (
 )
 from ._store_model import Application, StoreModel, WaitState
 from ._swarm import install as install_swarm_rule_choice
+from .strategies import FLAGS, small_ints
 
 P = TypeVar("P")
 
@@ -406,7 +407,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
         """LED-6 with an id from the bundle: True iff the model still has it pending."""
         self._release_specific(w.op_id)
 
-    @rule(raw=st.integers(1, 64))
+    @rule(raw=small_ints(1, 64))
     @guarded
     def release_raw(self, raw: int) -> None:
         """LED-6 with any id: unknown, finished and collected ids give False."""
@@ -437,14 +438,14 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
             agree(f"{control} returns None", None, getattr(self.store, control)(missing))
             self._label("FaultConfigured")
 
-    @rule(control=st.sampled_from(CONTROLS), n=st.integers(1, 3))
+    @rule(control=st.sampled_from(CONTROLS), n=small_ints(1, 3))
     @guarded
     def arm(self, control: str, n: int) -> None:
         """LED-2 ``fail_next_submissions`` / ``fail_next_commits`` (topped up to at most
         ``FAULT_CAP``) or ``delay_next_writes`` (topped up to ``n``)."""
         self._top_up(control, n if control == "delay_next_writes" else min(n, FAULT_CAP))
 
-    @rule(flag=st.booleans())
+    @rule(flag=FLAGS)
     @guarded
     def set_auto_complete(self, flag: bool) -> None:
         """LED-2: affects only later submissions (ST-4)."""

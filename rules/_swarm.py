@@ -18,11 +18,12 @@ spends fewer choices:
 * per example, once, at the first rule draw: a disabled share ``p`` (as Hypothesis
   does: ``0..=254`` / 255) and one boolean per rule with probability ``p``, all
   shrinking towards "every rule enabled";
-* per step: one index into the full rule list; when that rule is valid and enabled
-  (the usual case) it is taken, otherwise one more index chooses uniformly among
-  the valid and enabled rules. When no enabled rule is valid, the valid disabled
-  ones are used (they "shrink open", as Hypothesis's feature flags do) instead of
-  discarding the example. Then the rule's arguments are drawn as before.
+* per step: one index into the example's enabled rules; when that rule is valid
+  (the usual case: only a false precondition or an empty bundle rejects it) it is
+  taken, otherwise one more index chooses uniformly among the valid enabled rules.
+  When no enabled rule is valid, the valid disabled ones are used (they "shrink
+  open", as Hypothesis's feature flags do) instead of discarding the example. Then
+  the rule's arguments are drawn as before.
 
 Choice (the spec leaves how rules are chosen to Hypothesis): the machines install
 this strategy in ``__init__`` in place of the ``RuleStrategy`` that
@@ -53,9 +54,10 @@ class SwarmRuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
         super().__init__()
         self.machine = machine
         self.rules = rules
-        self.enabled: list[bool] | None = None
-        """Per rule (in ``rules`` order): not switched off in this example; drawn at
-        the first step, since strategies may draw only inside a draw."""
+        self.enabled: list[int] | None = None
+        """Positions in ``rules`` of the rules not switched off in this example (all
+        of them if the swarm switched off every rule); drawn at the first step, since
+        strategies may draw only inside a draw."""
 
     def __repr__(self) -> str:
         return f"SwarmRuleChoice({len(self.rules)} rules)"
@@ -63,29 +65,35 @@ class SwarmRuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
     def is_valid(self, rule: Any) -> bool:
         """HYP-5 / HYP-7: every bundle argument non-empty and every precondition true."""
         machine = self.machine
-        return all(machine.bundle(b.name) for b in rule.bundles) and all(
-            precondition(machine) for precondition in rule.preconditions
-        )
+        for bundle in rule.bundles:
+            if not machine.bundle(bundle.name):
+                return False
+        preconditions = rule.preconditions
+        return not preconditions or all(precondition(machine) for precondition in preconditions)
 
-    def _draw_enabled(self, data: Any) -> list[bool]:
+    def _draw_enabled(self, data: Any) -> list[int]:
         p_disabled = data.draw_integer(0, P_DISABLED_STEPS - 1) / P_DISABLED_STEPS
         # draw_boolean(p) is True with probability p and shrinks to False: enabled.
-        return [not data.draw_boolean(p_disabled) for _ in self.rules]
+        disabled = [data.draw_boolean(p_disabled) for _ in self.rules]
+        return [i for i, off in enumerate(disabled) if not off] or list(range(len(self.rules)))
+
+    def _valid_among(self, positions: list[int]) -> list[int]:
+        rules = self.rules
+        return [i for i in positions if self.is_valid(rules[i])]
 
     def do_draw(self, data: Any) -> tuple[Any, dict[str, Any]]:
         if self.enabled is None:
             self.enabled = self._draw_enabled(data)
         enabled, rules = self.enabled, self.rules
-        index = data.draw_integer(0, len(rules) - 1)
-        if not (enabled[index] and self.is_valid(rules[index])):
-            valid = [i for i, rule in enumerate(rules) if self.is_valid(rule)]
-            if not valid:
+        index = enabled[data.draw_integer(0, len(enabled) - 1)]
+        if not self.is_valid(rules[index]):
+            candidates = self._valid_among(enabled) or self._valid_among(list(range(len(rules))))
+            if not candidates:
                 names = ", ".join(rule.function.__name__ for rule in rules)
                 raise InvalidDefinition(
                     "No progress can be made: no rule of the machine has a true "
                     f"precondition and non-empty bundles. Rules: {names}"
                 )
-            candidates = [i for i in valid if enabled[i]] or valid
             index = candidates[data.draw_integer(0, len(candidates) - 1)]
         rule = rules[index]
         arguments = {name: data.draw(s) for name, s in rule.arguments_strategies.items()}

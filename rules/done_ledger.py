@@ -48,7 +48,6 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hypothesis import note, target
-from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from gossip_model.identity import (
@@ -84,22 +83,24 @@ from .strategies import (
     DLM_OVIDS,
     DLM_POLICIES,
     DLM_TENANTS,
-    FLAWS,
     KEYS,
     PREFIX_KEY,
     Batch,
     DlFields,
     DlRecordSpec,
+    FlawAt,
+    KeyAt,
+    Scope,
     dl_fields_lists,
-    dl_policies,
     dl_slot_lists,
-    dl_slots,
-    dl_tenants,
     flawed,
+    flaws_at,
+    key_positions,
     keyed_fields_lists,
     make_dl_record,
     pool_key,
     record_spec_lists,
+    scopes,
     spec_record,
 )
 
@@ -245,11 +246,12 @@ class DoneLedgerContract(ControlMachine[Batch]):
 
     # -- builders and one-step submissions
 
-    @rule(target=KEYS, tenant=dl_tenants, policy=dl_policies, slot=dl_slots)
+    @rule(target=KEYS, at=key_positions)
     @guarded
-    def new_key(self, tenant: int, policy: int, slot: int) -> DoneLedgerKey:
-        """A key at these DLM-2 pool positions."""
-        return pool_key(tenant, policy, slot)
+    def new_key(self, at: KeyAt) -> DoneLedgerKey:
+        """A key at these DLM-2 pool positions (tenant, policy and slot drawn as one
+        value: a choice of ours, the spec lists the three, issue 11 item 3)."""
+        return pool_key(*at)
 
     @rule(target=BATCHES, records=keyed_fields_lists(KEYS, max_size=10))
     @guarded
@@ -272,31 +274,26 @@ class DoneLedgerContract(ControlMachine[Batch]):
         self._submit(batch)
         return batch
 
-    @rule(
-        target=BATCHES,
-        records=record_spec_lists(1, 4),
-        position=st.integers(0, 4),
-        flaw=st.sampled_from(FLAWS),
-    )
+    @rule(target=BATCHES, records=record_spec_lists(1, 4), invalid=flaws_at)
     @guarded
-    def upsert_with_invalid(self, records: list[DlRecordSpec], position: int, flaw: str) -> Batch:
+    def upsert_with_invalid(self, records: list[DlRecordSpec], invalid: FlawAt) -> Batch:
         """DL-3 / DL-6 (issue 11 item 7): valid records with one invalid record at any
         position (a flawed copy of one of them): the whole batch fails validation at apply
         and durable state is unchanged; a store that applies record by record is caught."""
         valid = [spec_record(spec) for spec in records]
-        at = position % (len(valid) + 1)
-        bad = flawed(valid[position % len(valid)], flaw)
+        at = invalid.position % (len(valid) + 1)
+        bad = flawed(valid[invalid.position % len(valid)], invalid.flaw)
         batch = (*valid[:at], bad, *valid[at:])
         self._submit(batch)
         return batch
 
     # -- reads (I7)
 
-    @rule(tenant=dl_tenants, policy=dl_policies, slots=dl_slot_lists)
+    @rule(scope=scopes, slots=dl_slot_lists)
     @guarded
-    def read_batch_get(self, tenant: int, policy: int, slots: list[int]) -> None:
+    def read_batch_get(self, scope: Scope, slots: list[int]) -> None:
         """DL-10: aligned with the input, duplicates repeated, pending writes invisible."""
-        tenant_id, policy_hash = DLM_TENANTS[tenant], DLM_POLICIES[policy]
+        tenant_id, policy_hash = DLM_TENANTS[scope.tenant], DLM_POLICIES[scope.policy]
         ovids = [DLM_OVIDS[s] for s in slots]
         predicted = [self.durable.get(DoneLedgerKey(tenant_id, policy_hash, o)) for o in ovids]
         answered = self.ledger.batch_get(tenant_id, policy_hash, ovids)
@@ -317,11 +314,11 @@ class DoneLedgerContract(ControlMachine[Batch]):
         agree("snapshot()", self._model_snapshot(), self.ledger.snapshot())
         self._label("GetOk")
 
-    @rule(tenant_ix=dl_tenants, policy_ix=dl_policies)
+    @rule(scope=scopes)
     @guarded
-    def read_done_hashes(self, tenant_ix: int, policy_ix: int) -> None:
+    def read_done_hashes(self, scope: Scope) -> None:
         """DL-13 / DL-15: terminal hashes, no duplicates; the count is None or exact."""
-        tenant, policy = DLM_TENANTS[tenant_ix], DLM_POLICIES[policy_ix]
+        tenant, policy = DLM_TENANTS[scope.tenant], DLM_POLICIES[scope.policy]
         predicted = done_hashes(self.durable, tenant, policy)
         listed = self.ledger.list_done_hashes(tenant, policy)
         agree("list_done_hashes (as a set)", predicted, set(listed))

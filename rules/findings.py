@@ -65,11 +65,12 @@ from gossip_model.persistence.errors import OrphanedReference
 from ._checks import HandleLike, StoreControls, agree, guarded
 from ._control import BATCHES, ControlMachine, committed
 from ._findings_batches import (
-    BAD_OBSERVATION_ID,
     Lineage,
+    bad_observation_id,
     chain_records,
     finding_twin,
     full_chain,
+    mixed_tenant,
     observation,
     observation_twin,
     occurrence_twin,
@@ -93,6 +94,7 @@ from ._store_model import Application
 from .depth import FindingsDepth
 from .strategies import (
     FINDINGS,
+    FLAGS,
     FS_ITEMS,
     FS_LOCATIONS,
     FS_OVIDS,
@@ -117,6 +119,7 @@ from .strategies import (
     occurrence_fields,
     other_tenant,
     resend_fields,
+    small_ints,
 )
 
 SHAPES = ("full", "no_finding", "observation_only", "parents_only")
@@ -423,7 +426,7 @@ class FindingsContract(ControlMachine[Batch]):
         target=BATCHES,
         leaf=OBSERVATIONS,
         shape=st.sampled_from(SHAPES),
-        duplicate=st.booleans(),
+        duplicate=FLAGS,
     )
     @guarded
     def batch_chain(self, leaf: ObservationRecord, shape: str, duplicate: bool) -> Batch:
@@ -456,8 +459,8 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         base=FINDINGS,
-        step=st.integers(1, 3),
-        together=st.booleans(),
+        step=small_ints(1, 3),
+        together=FLAGS,
     )
     @guarded
     def batch_conflicting_finding(self, base: FindingRecord, step: int, together: bool) -> Batch:
@@ -467,8 +470,8 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         base=OCCURRENCES,
-        step=st.integers(1, 3),
-        together=st.booleans(),
+        step=small_ints(1, 3),
+        together=FLAGS,
     )
     @guarded
     def batch_conflicting_occurrence(
@@ -480,8 +483,8 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         base=OBSERVATIONS,
-        step=st.integers(1, 2),
-        together=st.booleans(),
+        step=small_ints(1, 2),
+        together=FLAGS,
     )
     @guarded
     def batch_conflicting_observation(
@@ -493,7 +496,7 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         f=FINDINGS,
-        cross_tenant=st.booleans(),
+        cross_tenant=FLAGS,
         fields=occurrence_fields,
     )
     @guarded
@@ -508,7 +511,7 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         o=OCCURRENCES,
-        cross_tenant=st.booleans(),
+        cross_tenant=FLAGS,
         policy=fs_policies,
         ovid=fs_ovids,
     )
@@ -529,28 +532,13 @@ class FindingsContract(ControlMachine[Batch]):
     @guarded
     def batch_mixed_tenant(self, f: FindingRecord, item: int, rule_fp: int, secret: int) -> Batch:
         """Rejected before submission with ``BatchValidation(InconsistentTenant())`` (FS-3)."""
-        other = FindingRecord.new(
-            other_tenant(f.tenant_id), FS_ITEMS[item], FS_RULES[rule_fp], FS_SECRETS[secret]
-        )
-        return FindingsUpsertBatch(findings=(f, other))
+        return mixed_tenant(f, FS_ITEMS[item], FS_RULES[rule_fp], FS_SECRETS[secret])
 
     @rule(target=BATCHES, b=OBSERVATIONS)
     @guarded
     def batch_bad_observation_id(self, b: ObservationRecord) -> Batch:
         """Rejected before submission with ``ObservationIdMismatch`` (FS-2)."""
-        bad = ObservationRecord(
-            tenant_id=b.tenant_id,
-            observation_id=BAD_OBSERVATION_ID,
-            occurrence_id=b.occurrence_id,
-            policy_hash=b.policy_hash,
-            ovid_hash=b.ovid_hash,
-            run_id=b.run_id,
-            shard_id=b.shard_id,
-            fence_epoch=b.fence_epoch,
-            seen_at=b.seen_at,
-            location=b.location,
-        )
-        return FindingsUpsertBatch(observations=(bad,))
+        return bad_observation_id(b)
 
     @rule(target=BATCHES)
     @guarded
@@ -567,7 +555,7 @@ class FindingsContract(ControlMachine[Batch]):
         self._agree_snapshots("read_snapshots")
         self._label("Read")
 
-    @rule(f=FINDINGS, other=st.booleans())
+    @rule(f=FINDINGS, other=FLAGS)
     @guarded
     def read_finding(self, f: FindingRecord, other: bool) -> None:
         """FS-16: tenant-scoped point lookup (the other tenant sees only its own key)."""
@@ -576,7 +564,7 @@ class FindingsContract(ControlMachine[Batch]):
         agree("get_finding", predicted, self.sink.get_finding(tenant, f.finding_id))
         self._label("Read")
 
-    @rule(o=OCCURRENCES, other=st.booleans())
+    @rule(o=OCCURRENCES, other=FLAGS)
     @guarded
     def read_occurrence(self, o: OccurrenceRecord, other: bool) -> None:
         tenant = other_tenant(o.tenant_id) if other else o.tenant_id
@@ -584,7 +572,7 @@ class FindingsContract(ControlMachine[Batch]):
         agree("get_occurrence", predicted, self.sink.get_occurrence(tenant, o.occurrence_id))
         self._label("Read")
 
-    @rule(b=OBSERVATIONS, other=st.booleans())
+    @rule(b=OBSERVATIONS, other=FLAGS)
     @guarded
     def read_observation(self, b: ObservationRecord, other: bool) -> None:
         tenant = other_tenant(b.tenant_id) if other else b.tenant_id

@@ -125,37 +125,43 @@ def test_machines_draw_their_rules_from_swarm_rule_choice(
 
 
 def test_first_draw_decides_the_swarm_once_per_example() -> None:
-    """One share and one flag per rule at the first draw; later draws reuse them."""
+    """One share and one flag per rule at the first draw; later draws index the
+    enabled rules only, with the same flags."""
     choice = _choice(Toy())
-    always = _index(choice, "always")
-    data = ScriptedData([100, always, always], booleans=(False, False, True))
+    # Rules in Hypothesis's order: always, gated, needs_item; needs_item switched off.
+    data = ScriptedData([100, 0, 1], booleans=(False, False, True))
     assert _drawn(choice, data) == "always"
-    assert choice.enabled is not None
-    assert sorted(choice.enabled) == [False, True, True]
-    assert _drawn(choice, data) == "always"
-    assert data.integer_bounds == [(0, 254), (0, 2), (0, 2)]
+    assert choice.enabled == [_index(choice, "always"), _index(choice, "gated")]
+    choice.machine.gate = True
+    assert _drawn(choice, data) == "gated"
+    assert data.integer_bounds == [(0, 254), (0, 1), (0, 1)]
 
 
-def test_an_invalid_or_disabled_index_redraws_among_valid_enabled_rules() -> None:
+def test_a_swarm_that_switches_off_every_rule_keeps_them_all() -> None:
+    choice = _choice(Toy())
+    data = ScriptedData([254, 0], booleans=(True, True, True))
+    assert _drawn(choice, data) == "always"
+    assert choice.enabled == [0, 1, 2]
+
+
+def test_an_invalid_index_redraws_among_valid_enabled_rules() -> None:
     """HYP-5 / HYP-7: empty bundles and false preconditions are never chosen; a
     swarm-disabled rule is skipped while an enabled rule is valid."""
     machine = Toy()
     choice = _choice(machine)
-    choice.enabled = [True] * len(choice.rules)
-    choice.enabled[_index(choice, "always")] = False
+    choice.enabled = [_index(choice, "gated"), _index(choice, "needs_item")]
     machine.gate = True
-    # needs_item (empty bundle) redraws among [gated] only: always is disabled.
-    data = ScriptedData([_index(choice, "needs_item"), 0])
+    # needs_item (empty bundle) redraws among the valid enabled rules: [gated].
+    data = ScriptedData([1, 0])
     assert _drawn(choice, data) == "gated"
-    assert data.integer_bounds == [(0, 2), (0, 0)]
+    assert data.integer_bounds == [(0, 1), (0, 0)]
 
 
 def test_when_no_enabled_rule_is_valid_a_disabled_valid_rule_runs() -> None:
     """No discarded example: the valid rules are used when the swarm left none."""
     choice = _choice(Toy())
-    choice.enabled = [False] * len(choice.rules)
-    choice.enabled[_index(choice, "gated")] = True  # enabled, but its precondition is false
-    data = ScriptedData([_index(choice, "gated"), 0])
+    choice.enabled = [_index(choice, "gated")]  # enabled, but its precondition is false
+    data = ScriptedData([0, 0])
     assert _drawn(choice, data) == "always"
 
 
@@ -172,7 +178,7 @@ def test_no_valid_rule_at_all_is_a_clear_definition_error() -> None:
 
     choice = Stuck()._rules_strategy
     assert isinstance(choice, SwarmRuleChoice)
-    choice.enabled = [True]
+    choice.enabled = [0]
     with pytest.raises(InvalidDefinition, match=r"No progress can be made.*never"):
         choice.do_draw(ScriptedData([0]))
     assert repr(choice) == "SwarmRuleChoice(1 rules)"
