@@ -351,6 +351,9 @@ class _IndexLists(st.SearchStrategy[list[T]]):
         # the bundle (shrinking towards its newest value), then that value.
         machine = data.draw(st.runner())
         references = machine.bundle(bundle.name)
+        if size and not references:
+            # As a nested draw from an empty bundle does (HYP-5): the example is discarded.
+            data.mark_invalid(f"Cannot draw from empty bundle {bundle.name!r}")
         top = len(references) - 1
         drawn = []
         for _ in range(size):

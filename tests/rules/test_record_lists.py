@@ -89,3 +89,32 @@ def test_keyed_lists_take_their_keys_from_the_bundle() -> None:
     keys = {key for records in drawn for key, _ in records}
     assert keys, "no record was drawn"
     assert keys <= {"k0", "k1", "k2"}
+
+
+def test_keyed_lists_from_an_empty_bundle_discard_like_a_nested_bundle_draw() -> None:
+    """HYP-5: before any key exists only the empty list can be drawn; a longer one
+    discards the example, as Hypothesis does for a bundle nested in ``st.lists``
+    (the plain-ledger machine has no ``@initialize`` rule filling ``keys``)."""
+    drawn: list[list[tuple[Any, DlFields]]] = []
+
+    class Unfilled(RuleBasedStateMachine):
+        keys = Bundle("keys")
+
+        @rule(target=keys)
+        def add(self) -> str:
+            return "k"
+
+        @rule(records=keyed_fields_lists(keys, max_size=3))
+        def take(self, records: list[tuple[Any, DlFields]]) -> None:
+            drawn.append(records)
+
+    Unfilled.TestCase.settings = settings(
+        Unfilled.TestCase.settings,
+        max_examples=30,
+        stateful_step_count=6,
+        derandomize=True,
+        database=None,
+    )
+    Unfilled.TestCase().runTest()
+    assert any(records for records in drawn), "no non-empty list was drawn once keys existed"
+    assert {key for records in drawn for key, _ in records} == {"k"}
