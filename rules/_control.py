@@ -39,7 +39,9 @@ invariant                 ``pending_ids/pending_count``  LED-8, DLM-7.2, FSM-8.3
 
 Every apply the store performs, the model predicts first and in the same order
 (DLM-6, ORA-6); an apply predicted to fail must leave ``durable_reads()``
-unchanged (FSM-6, DL-6), for both stores.
+unchanged (FSM-6, DL-6), for both stores. Hypothesis picks each step's rule
+through :class:`rules._swarm.SwarmRuleChoice` (installed in ``__init__``): the
+same rules, preconditions and swarm testing, in one or two choices a step.
 """
 
 from __future__ import annotations

@@ -18,12 +18,14 @@ spends fewer choices:
 * per example, once, at the first rule draw: a disabled share ``p`` (as Hypothesis
   does: ``0..=254`` / 255) and one boolean per rule with probability ``p``, all
   shrinking towards "every rule enabled";
-* per step: one index into the example's enabled rules; when that rule is valid
-  (the usual case: only a false precondition or an empty bundle rejects it) it is
-  taken, otherwise one more index chooses uniformly among the valid enabled rules.
-  When no enabled rule is valid, the valid disabled ones are used (they "shrink
-  open", as Hypothesis's feature flags do) instead of discarding the example. Then
-  the rule's arguments are drawn as before.
+* per step: one index into the full rule list, taken when that rule is enabled
+  and valid (as in Hypothesis, an index keeps its rule when shrinking switches
+  rules back on); for a switched-off rule, one index into the example's enabled
+  rules instead; if the rule so chosen is not valid (a false precondition or an
+  empty bundle), one index among the valid enabled rules. When no enabled rule is
+  valid, the valid disabled ones are used (they "shrink open", as Hypothesis's
+  feature flags do) instead of discarding the example. Then the rule's arguments
+  are drawn as before.
 
 Choice (the spec leaves how rules are chosen to Hypothesis): the machines install
 this strategy in ``__init__`` in place of the ``RuleStrategy`` that
@@ -58,6 +60,8 @@ class SwarmRuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
         """Positions in ``rules`` of the rules not switched off in this example (all
         of them if the swarm switched off every rule); drawn at the first step, since
         strategies may draw only inside a draw."""
+        self.switched_on: list[bool] = []
+        """Per position in ``rules``: in :attr:`enabled`."""
 
     def __repr__(self) -> str:
         return f"SwarmRuleChoice({len(self.rules)} rules)"
@@ -72,10 +76,19 @@ class SwarmRuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
         return not preconditions or all(precondition(machine) for precondition in preconditions)
 
     def _draw_enabled(self, data: Any) -> list[int]:
+        """Hypothesis's swarm: a disabled share, then one flag per rule."""
         p_disabled = data.draw_integer(0, P_DISABLED_STEPS - 1) / P_DISABLED_STEPS
         # draw_boolean(p) is True with probability p and shrinks to False: enabled.
         disabled = [data.draw_boolean(p_disabled) for _ in self.rules]
-        return [i for i, off in enumerate(disabled) if not off] or list(range(len(self.rules)))
+        return self.switch([i for i, off in enumerate(disabled) if not off])
+
+    def switch(self, enabled: list[int]) -> list[int]:
+        """Set this example's enabled rules (positions in ``rules``; none means all)."""
+        self.enabled = enabled or list(range(len(self.rules)))
+        self.switched_on = [False] * len(self.rules)
+        for i in self.enabled:
+            self.switched_on[i] = True
+        return self.enabled
 
     def _valid_among(self, positions: list[int]) -> list[int]:
         rules = self.rules
@@ -85,7 +98,9 @@ class SwarmRuleChoice(SearchStrategy[tuple[Any, dict[str, Any]]]):
         if self.enabled is None:
             self.enabled = self._draw_enabled(data)
         enabled, rules = self.enabled, self.rules
-        index = enabled[data.draw_integer(0, len(enabled) - 1)]
+        index = data.draw_integer(0, len(rules) - 1)
+        if not self.switched_on[index]:
+            index = enabled[data.draw_integer(0, len(enabled) - 1)]
         if not self.is_valid(rules[index]):
             candidates = self._valid_among(enabled) or self._valid_among(list(range(len(rules))))
             if not candidates:

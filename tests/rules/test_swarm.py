@@ -125,16 +125,17 @@ def test_machines_draw_their_rules_from_swarm_rule_choice(
 
 
 def test_first_draw_decides_the_swarm_once_per_example() -> None:
-    """One share and one flag per rule at the first draw; later draws index the
-    enabled rules only, with the same flags."""
+    """One share and one flag per rule at the first draw; each step then draws an index
+    into the full rule list (stable while the swarm shrinks), kept when that rule is on."""
     choice = _choice(Toy())
     # Rules in Hypothesis's order: always, gated, needs_item; needs_item switched off.
     data = ScriptedData([100, 0, 1], booleans=(False, False, True))
     assert _drawn(choice, data) == "always"
     assert choice.enabled == [_index(choice, "always"), _index(choice, "gated")]
+    assert choice.switched_on == [True, True, False]
     choice.machine.gate = True
     assert _drawn(choice, data) == "gated"
-    assert data.integer_bounds == [(0, 254), (0, 1), (0, 1)]
+    assert data.integer_bounds == [(0, 254), (0, 2), (0, 2)]
 
 
 def test_a_swarm_that_switches_off_every_rule_keeps_them_all() -> None:
@@ -144,24 +145,33 @@ def test_a_swarm_that_switches_off_every_rule_keeps_them_all() -> None:
     assert choice.enabled == [0, 1, 2]
 
 
-def test_an_invalid_index_redraws_among_valid_enabled_rules() -> None:
-    """HYP-5 / HYP-7: empty bundles and false preconditions are never chosen; a
-    swarm-disabled rule is skipped while an enabled rule is valid."""
+def test_a_switched_off_rule_redraws_among_the_enabled_ones() -> None:
     machine = Toy()
     choice = _choice(machine)
-    choice.enabled = [_index(choice, "gated"), _index(choice, "needs_item")]
+    choice.switch([_index(choice, "gated")])
+    machine.gate = True
+    data = ScriptedData([_index(choice, "always"), 0])
+    assert _drawn(choice, data) == "gated"
+    assert data.integer_bounds == [(0, 2), (0, 0)]
+
+
+def test_an_invalid_index_redraws_among_valid_enabled_rules() -> None:
+    """HYP-5 / HYP-7: empty bundles and false preconditions are never chosen."""
+    machine = Toy()
+    choice = _choice(machine)
+    choice.switch([_index(choice, "gated"), _index(choice, "needs_item")])
     machine.gate = True
     # needs_item (empty bundle) redraws among the valid enabled rules: [gated].
-    data = ScriptedData([1, 0])
+    data = ScriptedData([_index(choice, "needs_item"), 0])
     assert _drawn(choice, data) == "gated"
-    assert data.integer_bounds == [(0, 1), (0, 0)]
+    assert data.integer_bounds == [(0, 2), (0, 0)]
 
 
 def test_when_no_enabled_rule_is_valid_a_disabled_valid_rule_runs() -> None:
     """No discarded example: the valid rules are used when the swarm left none."""
     choice = _choice(Toy())
-    choice.enabled = [_index(choice, "gated")]  # enabled, but its precondition is false
-    data = ScriptedData([0, 0])
+    choice.switch([_index(choice, "gated")])  # enabled, but its precondition is false
+    data = ScriptedData([_index(choice, "always"), 0, 0])
     assert _drawn(choice, data) == "always"
 
 
@@ -178,15 +188,15 @@ def test_no_valid_rule_at_all_is_a_clear_definition_error() -> None:
 
     choice = Stuck()._rules_strategy
     assert isinstance(choice, SwarmRuleChoice)
-    choice.enabled = [0]
+    choice.switch([0])
     with pytest.raises(InvalidDefinition, match=r"No progress can be made.*never"):
         choice.do_draw(ScriptedData([0]))
     assert repr(choice) == "SwarmRuleChoice(1 rules)"
 
 
 def test_toy_machine_runs_every_rule_and_discards_no_example() -> None:
-    """Over a derandomized run every rule runs (swarm never starves a machine) and no
-    test case is invalid (issue 11 item 3: below 5%)."""
+    """Over a derandomized run every rule runs (swarm never starves a machine) and below
+    5% of the test cases are invalid (issue 11 item 3)."""
 
     class Filling(Toy):
         @rule(target=Toy.items, value=st.integers(0, 3))
@@ -219,4 +229,5 @@ def test_toy_machine_runs_every_rule_and_discards_no_example() -> None:
         )
     assert set(totals) == {"always", "gated", "needs_item"}
     assert statuses
-    assert statuses.count("invalid") + statuses.count("overrun") == 0
+    # Issue 11 item 3's bound; an overrun can still come from Hypothesis's own replays.
+    assert statuses.count("invalid") + statuses.count("overrun") < 0.05 * len(statuses)
