@@ -39,7 +39,9 @@ invariant                 ``pending_ids/pending_count``  LED-8, DLM-7.2, FSM-8.3
 
 Every apply the store performs, the model predicts first and in the same order
 (DLM-6, ORA-6); an apply predicted to fail must leave ``durable_reads()``
-unchanged (FSM-6, DL-6), for both stores.
+unchanged (FSM-6, DL-6), for both stores. Hypothesis picks each step's rule
+through :class:`rules._swarm.SwarmRuleChoice` (installed in ``__init__``): the
+same rules, preconditions and swarm testing, in one or two choices a step.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ from ._checks import (
     outcome_of,
 )
 from ._store_model import Application, StoreModel, WaitState
+from ._swarm import install as install_swarm_rule_choice
+from .strategies import FLAGS, small_ints
 
 P = TypeVar("P")
 
@@ -120,6 +124,8 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
     def __init__(self, recorder: Callable[[str], object] | None = None) -> None:
         """``recorder`` (owned by the caller) also receives every event label (DLM-10)."""
         super().__init__()
+        # Issue 11 item 3: the same rules and swarm testing in fewer choices (rules._swarm).
+        install_swarm_rule_choice(self)
         self.recorder = recorder
         self.broken = False
         self.model: StoreModel[P] = StoreModel()
@@ -177,16 +183,18 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     def _store_touched_since(self, check: str) -> bool:
         """True when the store was called by :meth:`_touch` paths since ``check`` last
-        ran (always true the first time), and remember this call count.
+        ran (always true the first time); a pure read, for an invariant's precondition.
 
         Issue 11 item 3: a per-step invariant re-reads the store only after a step
         that could change it, so its cost follows what changed, not the steps that
-        only read or build. A store whose state moved on a read is still caught at
-        the next write step and by the teardown convergence checks (DLM-9, FSM-10)."""
-        if self._checked_at.get(check) == self.store_calls:
-            return False
+        only read or build; as a precondition, a skipped invariant costs Hypothesis
+        nothing either. A store whose state moved on a read is still caught at the
+        next write step and by the teardown convergence checks (DLM-9, FSM-10)."""
+        return self._checked_at.get(check) != self.store_calls
+
+    def _checked(self, check: str) -> None:
+        """Remember that ``check`` ran at this store call count (see above)."""
         self._checked_at[check] = self.store_calls
-        return True
 
     def _label(self, label: str) -> None:
         """``event(label)`` for the statistics, and the optional recorder (DLM-10)."""
@@ -401,7 +409,7 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
         """LED-6 with an id from the bundle: True iff the model still has it pending."""
         self._release_specific(w.op_id)
 
-    @rule(raw=st.integers(1, 64))
+    @rule(raw=small_ints(1, 64))
     @guarded
     def release_raw(self, raw: int) -> None:
         """LED-6 with any id: unknown, finished and collected ids give False."""
@@ -432,14 +440,14 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
             agree(f"{control} returns None", None, getattr(self.store, control)(missing))
             self._label("FaultConfigured")
 
-    @rule(control=st.sampled_from(CONTROLS), n=st.integers(1, 3))
+    @rule(control=st.sampled_from(CONTROLS), n=small_ints(1, 3))
     @guarded
     def arm(self, control: str, n: int) -> None:
         """LED-2 ``fail_next_submissions`` / ``fail_next_commits`` (topped up to at most
         ``FAULT_CAP``) or ``delay_next_writes`` (topped up to ``n``)."""
         self._top_up(control, n if control == "delay_next_writes" else min(n, FAULT_CAP))
 
-    @rule(flag=st.booleans())
+    @rule(flag=FLAGS)
     @guarded
     def set_auto_complete(self, flag: bool) -> None:
         """LED-2: affects only later submissions (ST-4)."""
@@ -450,13 +458,13 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
 
     # -- invariant and teardown ---------------------------------------------------
 
+    @precondition(lambda self: self._store_touched_since("pending_matches_model"))
     @invariant()
     @guarded
     def pending_matches_model(self) -> None:
         """LED-8: ``pending_ids()`` is the model's queue; ``pending_count()`` its length
         (re-read after a step that called the store, see :meth:`_store_touched_since`)."""
-        if not self._store_touched_since("pending_matches_model"):
-            return
+        self._checked("pending_matches_model")
         predicted = [PendingWriteId(i) for i in self.model.queue]
         agree("pending_ids()", predicted, self.store.pending_ids())
         agree("pending_count()", len(predicted), self.store.pending_count())

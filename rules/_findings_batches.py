@@ -216,7 +216,36 @@ def orphan_observation(
     return FindingsUpsertBatch(observations=(b,))
 
 
+def mixed_tenant(
+    f: FindingRecord, item: StableItemId, rule_fp: RuleFingerprint, secret: SecretHash
+) -> FindingsUpsertBatch:
+    """``f`` plus a finding of the other tenant: ``BatchValidation(InconsistentTenant())``
+    before submission (FS-3)."""
+    other = FindingRecord.new(other_tenant(f.tenant_id), item, rule_fp, secret)
+    return FindingsUpsertBatch(findings=(f, other))
+
+
+def bad_observation_id(b: ObservationRecord) -> FindingsUpsertBatch:
+    """``b`` rebuilt with the stored-form constructor and :data:`BAD_OBSERVATION_ID`:
+    ``BatchValidation(ObservationIdMismatch(...))`` before submission (FS-2)."""
+    bad = ObservationRecord(
+        tenant_id=b.tenant_id,
+        observation_id=BAD_OBSERVATION_ID,
+        occurrence_id=b.occurrence_id,
+        policy_hash=b.policy_hash,
+        ovid_hash=b.ovid_hash,
+        run_id=b.run_id,
+        shard_id=b.shard_id,
+        fence_epoch=b.fence_epoch,
+        seen_at=b.seen_at,
+        location=b.location,
+    )
+    return FindingsUpsertBatch(observations=(bad,))
+
+
 __all__ = [
+    "bad_observation_id",
+    "mixed_tenant",
     "BAD_OBSERVATION_ID",
     "UNKNOWN_FINDING",
     "UNKNOWN_OCCURRENCE",

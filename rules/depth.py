@@ -33,6 +33,7 @@ rule                                     what it does                         si
 ``upsert_resend``                        an observation re-send, submitted    FSM-9
 ``upsert_conflicting``                   a chain plus a twin in one batch     (e)
 ``upsert_orphan``                        an orphan occurrence or observation  (e)
+``upsert_rejected_at_submit``            a mixed-tenant or bad-id batch       FS-2, FS-3
 ``delay_chain_then_release``             delay, release by id, then a twin    (d) (e)
 ``delay_chain_and_resend_newest_first``  child released before its parent     (d) (e)
 ``delay_full_chain_release_all``         chain plus orphan, ``release_all``   (d) (e)
@@ -73,9 +74,11 @@ from ._checks import SubmittedWrite, guarded
 from ._control import BATCHES, HANDLES, ControlMachine, committed
 from ._findings_batches import (
     Lineage,
+    bad_observation_id,
     chain_records,
     finding_twin,
     full_chain,
+    mixed_tenant,
     observation_twin,
     occurrence_twin,
     orphan_observation,
@@ -84,6 +87,7 @@ from ._findings_batches import (
 )
 from ._store_model import Application
 from .strategies import (
+    FLAGS,
     FS_ITEMS,
     FS_LOCATIONS,
     FS_OVIDS,
@@ -97,18 +101,21 @@ from .strategies import (
     Batch,
     ChainFields,
     DlFields,
+    KeyAt,
     ResendFields,
     chain_fields,
-    dl_fields,
+    dl_fields_lists,
+    key_positions,
     make_dl_record,
     pool_key,
     resend_fields,
+    small_ints,
 )
 
-HOT_SLOTS = st.integers(0, 1)
+HOT_SLOTS = small_ints(0, 1)
 """HYP-16 (c): compound rules write to the two hot keys (tenant 0, policy 0, slot 0 or 1)."""
 
-_hot_records = st.lists(dl_fields, min_size=2, max_size=3)
+_hot_records = dl_fields_lists(2, 3)
 """Record fields; the compound rules give them their (hot) key."""
 
 
@@ -160,23 +167,15 @@ class DoneLedgerDepth(ControlMachine[Batch]):
             for retry in self._until_committed(w.payload)
         ]
 
-    @rule(
-        target=BATCHES,
-        tenant=st.integers(0, 1),
-        policy=st.integers(0, 1),
-        slot=st.integers(0, 7),
-        records=st.lists(dl_fields, min_size=2, max_size=4),
-    )
+    @rule(target=BATCHES, at=key_positions, records=dl_fields_lists(2, 4))
     @guarded
-    def upsert_same_key(
-        self, tenant: int, policy: int, slot: int, records: list[DlFields]
-    ) -> Batch:
+    def upsert_same_key(self, at: KeyAt, records: list[DlFields]) -> Batch:
         """2..=4 records for one key submitted in one step (in-batch fold, DL-4)."""
-        batch = _keyed(pool_key(tenant, policy, slot), records)
+        batch = _keyed(pool_key(*at), records)
         self._submit(batch)
         return batch
 
-    @rule(target=HANDLES, slot=HOT_SLOTS, records=_hot_records, all_at_once=st.booleans())
+    @rule(target=HANDLES, slot=HOT_SLOTS, records=_hot_records, all_at_once=FLAGS)
     @guarded
     def delay_fault_release_newest(
         self, slot: int, records: list[DlFields], all_at_once: bool
@@ -200,7 +199,7 @@ class DoneLedgerDepth(ControlMachine[Batch]):
     @rule(
         target=HANDLES,
         slot=HOT_SLOTS,
-        records=st.lists(dl_fields, min_size=1, max_size=3),
+        records=dl_fields_lists(1, 3),
     )
     @guarded
     def commit_fault_then_retry(
@@ -215,7 +214,7 @@ class DoneLedgerDepth(ControlMachine[Batch]):
     @rule(
         target=HANDLES,
         key=KEYS,
-        records=st.lists(dl_fields, min_size=3, max_size=4),
+        records=dl_fields_lists(3, 4),
     )
     @guarded
     def delay_one_key_release_newest_each(
@@ -228,7 +227,7 @@ class DoneLedgerDepth(ControlMachine[Batch]):
             self._release_next(CompletionOrder.NEWEST_FIRST)
         return multiple(*writes)
 
-    @rule(first=BATCHES, second=BATCHES, all_at_once=st.booleans())
+    @rule(first=BATCHES, second=BATCHES, all_at_once=FLAGS)
     @guarded
     def delay_two_batches_release_newest(
         self, first: Batch, second: Batch, all_at_once: bool
@@ -328,7 +327,7 @@ class FindingsDepth(ControlMachine[FindingsUpsertBatch]):
         self._submit(FindingsUpsertBatch(observations=(b,)))
         return b
 
-    @rule(target=BATCHES, base=OBSERVATIONS, layer=_layers, step=st.integers(1, 2))
+    @rule(target=BATCHES, base=OBSERVATIONS, layer=_layers, step=small_ints(1, 2))
     @guarded
     def upsert_conflicting(
         self, base: ObservationRecord, layer: str, step: int
@@ -339,11 +338,28 @@ class FindingsDepth(ControlMachine[FindingsUpsertBatch]):
         self._submit(batch)
         return batch
 
+    @rule(target=BATCHES, base=OBSERVATIONS, tenants=FLAGS)
+    @guarded
+    def upsert_rejected_at_submit(
+        self, base: ObservationRecord, tenants: bool
+    ) -> FindingsUpsertBatch:
+        """FS-2 / FS-3 in one step: base's finding plus one of the other tenant
+        (``InconsistentTenant``) or base with a wrong observation id
+        (``ObservationIdMismatch``), submitted: rejected before any counter moves (FS-4)
+        and absent afterwards (FSM-8.4)."""
+        if tenants:
+            f = self.lineage.parents(base)[0]
+            batch = mixed_tenant(f, f.stable_item_id, f.rule_fingerprint, f.secret_hash)
+        else:
+            batch = bad_observation_id(base)
+        self._submit(batch)
+        return batch
+
     @rule(
         target=BATCHES,
         base=OBSERVATIONS,
         layer=st.sampled_from(("occurrence", "observation")),
-        cross_tenant=st.booleans(),
+        cross_tenant=FLAGS,
     )
     @guarded
     def upsert_orphan(
@@ -395,7 +411,7 @@ class FindingsDepth(ControlMachine[FindingsUpsertBatch]):
             self._apply_now(child.payload)
         return child_b
 
-    @rule(leaf=OBSERVATIONS, cross_tenant=st.booleans())
+    @rule(leaf=OBSERVATIONS, cross_tenant=FLAGS)
     @guarded
     def delay_full_chain_release_all(self, leaf: ObservationRecord, cross_tenant: bool) -> None:
         """(d)+(e): the leaf's full ancestry and an orphan observation under the leaf's

@@ -48,8 +48,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from hypothesis import note, target
-from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from gossip_model.identity import (
     FenceEpoch,
@@ -84,22 +83,24 @@ from .strategies import (
     DLM_OVIDS,
     DLM_POLICIES,
     DLM_TENANTS,
-    FLAWS,
     KEYS,
     PREFIX_KEY,
     Batch,
     DlFields,
     DlRecordSpec,
-    dl_fields,
-    dl_policies,
+    FlawAt,
+    KeyAt,
+    Scope,
+    dl_fields_lists,
     dl_slot_lists,
-    dl_slots,
-    dl_tenants,
     flawed,
-    keyed_fields,
+    flaws_at,
+    key_positions,
+    keyed_fields_lists,
     make_dl_record,
     pool_key,
-    record_specs,
+    record_spec_lists,
+    scopes,
     spec_record,
 )
 
@@ -152,7 +153,9 @@ class DoneLedgerContract(ControlMachine[Batch]):
         self.durable: dict[DoneLedgerKey, DoneLedgerRecord] = {}
         self._snapshot_cache: tuple[object, list[DoneLedgerRecord]] = (None, [])
         self.high_water: dict[DoneLedgerKey, tuple[int, int]] = {}
-        self._high_water_of: list[DoneLedgerRecord] | None = None
+        self._high_water_of: dict[DoneLedgerKey, DoneLedgerRecord] | None = None
+        """The durable map the marks were last updated from: every apply replaces the
+        map, so the check runs once per model state (a precondition, HYP-8)."""
         self.ledger: DoneLedgerUnderTest = self.make_ledger()
         return self.ledger
 
@@ -243,25 +246,26 @@ class DoneLedgerContract(ControlMachine[Batch]):
 
     # -- builders and one-step submissions
 
-    @rule(target=KEYS, tenant=dl_tenants, policy=dl_policies, slot=dl_slots)
+    @rule(target=KEYS, at=key_positions)
     @guarded
-    def new_key(self, tenant: int, policy: int, slot: int) -> DoneLedgerKey:
-        """A key at these DLM-2 pool positions."""
-        return pool_key(tenant, policy, slot)
+    def new_key(self, at: KeyAt) -> DoneLedgerKey:
+        """A key at these DLM-2 pool positions (tenant, policy and slot drawn as one
+        value: a choice of ours, the spec lists the three, issue 11 item 3)."""
+        return pool_key(*at)
 
-    @rule(target=BATCHES, records=st.lists(keyed_fields(KEYS), max_size=10))
+    @rule(target=BATCHES, records=keyed_fields_lists(KEYS, max_size=10))
     @guarded
     def build_batch(self, records: list[tuple[DoneLedgerKey, DlFields]]) -> Batch:
         """An empty batch is allowed: receipt (0, 0, 0), still consumes an id and a fault."""
         return tuple(make_dl_record(key, fields) for key, fields in records)
 
-    @rule(target=BATCHES, key=KEYS, records=st.lists(dl_fields, min_size=2, max_size=4))
+    @rule(target=BATCHES, key=KEYS, records=dl_fields_lists(2, 4))
     @guarded
     def build_same_key_batch(self, key: DoneLedgerKey, records: list[DlFields]) -> Batch:
         """In-batch duplicates of one key, folded by LED-4 / DL-4."""
         return tuple(make_dl_record(key, fields) for fields in records)
 
-    @rule(target=BATCHES, records=st.lists(record_specs, min_size=1, max_size=10))
+    @rule(target=BATCHES, records=record_spec_lists(1, 10))
     @guarded
     def upsert(self, records: list[DlRecordSpec]) -> Batch:
         """HYP-16: build and submit in one step, keys straight from the DLM-2 pools; kept
@@ -270,31 +274,26 @@ class DoneLedgerContract(ControlMachine[Batch]):
         self._submit(batch)
         return batch
 
-    @rule(
-        target=BATCHES,
-        records=st.lists(record_specs, min_size=1, max_size=4),
-        position=st.integers(0, 4),
-        flaw=st.sampled_from(FLAWS),
-    )
+    @rule(target=BATCHES, records=record_spec_lists(1, 4), invalid=flaws_at)
     @guarded
-    def upsert_with_invalid(self, records: list[DlRecordSpec], position: int, flaw: str) -> Batch:
+    def upsert_with_invalid(self, records: list[DlRecordSpec], invalid: FlawAt) -> Batch:
         """DL-3 / DL-6 (issue 11 item 7): valid records with one invalid record at any
         position (a flawed copy of one of them): the whole batch fails validation at apply
         and durable state is unchanged; a store that applies record by record is caught."""
         valid = [spec_record(spec) for spec in records]
-        at = position % (len(valid) + 1)
-        bad = flawed(valid[position % len(valid)], flaw)
+        at = invalid.position % (len(valid) + 1)
+        bad = flawed(valid[invalid.position % len(valid)], invalid.flaw)
         batch = (*valid[:at], bad, *valid[at:])
         self._submit(batch)
         return batch
 
     # -- reads (I7)
 
-    @rule(tenant=dl_tenants, policy=dl_policies, slots=dl_slot_lists)
+    @rule(scope=scopes, slots=dl_slot_lists)
     @guarded
-    def read_batch_get(self, tenant: int, policy: int, slots: list[int]) -> None:
+    def read_batch_get(self, scope: Scope, slots: list[int]) -> None:
         """DL-10: aligned with the input, duplicates repeated, pending writes invisible."""
-        tenant_id, policy_hash = DLM_TENANTS[tenant], DLM_POLICIES[policy]
+        tenant_id, policy_hash = DLM_TENANTS[scope.tenant], DLM_POLICIES[scope.policy]
         ovids = [DLM_OVIDS[s] for s in slots]
         predicted = [self.durable.get(DoneLedgerKey(tenant_id, policy_hash, o)) for o in ovids]
         answered = self.ledger.batch_get(tenant_id, policy_hash, ovids)
@@ -315,11 +314,11 @@ class DoneLedgerContract(ControlMachine[Batch]):
         agree("snapshot()", self._model_snapshot(), self.ledger.snapshot())
         self._label("GetOk")
 
-    @rule(tenant_ix=dl_tenants, policy_ix=dl_policies)
+    @rule(scope=scopes)
     @guarded
-    def read_done_hashes(self, tenant_ix: int, policy_ix: int) -> None:
+    def read_done_hashes(self, scope: Scope) -> None:
         """DL-13 / DL-15: terminal hashes, no duplicates; the count is None or exact."""
-        tenant, policy = DLM_TENANTS[tenant_ix], DLM_POLICIES[policy_ix]
+        tenant, policy = DLM_TENANTS[scope.tenant], DLM_POLICIES[scope.policy]
         predicted = done_hashes(self.durable, tenant, policy)
         listed = self.ledger.list_done_hashes(tenant, policy)
         agree("list_done_hashes (as a set)", predicted, set(listed))
@@ -331,15 +330,16 @@ class DoneLedgerContract(ControlMachine[Batch]):
 
     # -- invariants (DLM-7; pending_matches_model comes from ControlMachine)
 
+    @precondition(lambda self: self._store_touched_since("durable_matches_oracle"))
     @invariant()
     @guarded
     def durable_matches_oracle(self) -> None:
         """I3, I5, I6, I7 at every step that called the store (see
         ``ControlMachine._store_touched_since``); no pending write is visible."""
-        if not self._store_touched_since("durable_matches_oracle"):
-            return
+        self._checked("durable_matches_oracle")
         agree("snapshot() vs model", self._model_snapshot(), self.ledger.snapshot())
 
+    @precondition(lambda self: self.durable is not self._high_water_of)
     @invariant()
     @guarded
     def monotonic_per_key(self) -> None:
@@ -349,10 +349,8 @@ class DoneLedgerContract(ControlMachine[Batch]):
         ``durable_matches_oracle`` (run before it, invariants run in name order) has
         just found the store's snapshot equal to it, and this catches a merge that is
         wrong on both sides (the model reuses the production merge, ORA-3)."""
+        self._high_water_of = self.durable
         snapshot = self._model_snapshot()
-        if snapshot is self._high_water_of:
-            return
-        self._high_water_of = snapshot
         current = {r.key: (r.status.rank, r.bytes_scanned) for r in snapshot}
         for key, (rank, scanned) in self.high_water.items():
             now = current.get(key)

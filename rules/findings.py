@@ -43,7 +43,7 @@ from typing import Protocol
 
 from hypothesis import note, target
 from hypothesis import strategies as st
-from hypothesis.stateful import initialize, invariant, rule
+from hypothesis.stateful import initialize, invariant, precondition, rule
 
 from gossip_model.identity import FindingId, ObservationId, OccurrenceId, TenantId
 from gossip_model.inmemory import InMemoryFindingsSink
@@ -65,11 +65,12 @@ from gossip_model.persistence.errors import OrphanedReference
 from ._checks import HandleLike, StoreControls, agree, guarded
 from ._control import BATCHES, ControlMachine, committed
 from ._findings_batches import (
-    BAD_OBSERVATION_ID,
     Lineage,
+    bad_observation_id,
     chain_records,
     finding_twin,
     full_chain,
+    mixed_tenant,
     observation,
     observation_twin,
     occurrence_twin,
@@ -93,6 +94,7 @@ from ._store_model import Application
 from .depth import FindingsDepth
 from .strategies import (
     FINDINGS,
+    FLAGS,
     FS_ITEMS,
     FS_LOCATIONS,
     FS_OVIDS,
@@ -117,6 +119,7 @@ from .strategies import (
     occurrence_fields,
     other_tenant,
     resend_fields,
+    small_ints,
 )
 
 SHAPES = ("full", "no_finding", "observation_only", "parents_only")
@@ -187,7 +190,10 @@ class FindingsContract(ControlMachine[Batch]):
             set(),
         )
         self.aborted_batches = 0
-        self._integrity_checked: Snapshots | None = None
+        # What the two model-side invariants last checked (their preconditions, HYP-8):
+        # the model's state object (replaced on every commit, FSM-2) and the aborted
+        # keys' sizes (sets that only grow, bar keys that later commit).
+        self._integrity_checked: FindingsState | None = None
         self._aborted_checked: tuple[FindingsState, tuple[int, int, int]] | None = None
         self.sink: FindingsSinkUnderTest = self.make_sink()
         return self.sink
@@ -243,8 +249,17 @@ class FindingsContract(ControlMachine[Batch]):
         ):
             aborted_layer |= keys - committed_layer  # type: ignore[operator]
 
+    def _aborted_version(self) -> tuple[FindingsState, tuple[int, int, int]]:
+        findings, occurrences, observations = self.aborted_keys
+        return self.durable, (len(findings), len(occurrences), len(observations))
+
+    def _aborted_keys_unchecked(self) -> bool:
+        """The model state or the aborted keys changed since the last FSM-8.4 check."""
+        checked, (state, sizes) = self._aborted_checked, self._aborted_version()
+        return checked is None or checked[0] is not state or checked[1] != sizes
+
     def converged(self) -> None:
-        self._integrity_checked = self._aborted_checked = None
+        # Called directly, the invariants run whatever their preconditions say.
         self.durable_matches_model()
         self.referential_integrity()
         self.aborted_batches_leave_no_trace()
@@ -411,7 +426,7 @@ class FindingsContract(ControlMachine[Batch]):
         target=BATCHES,
         leaf=OBSERVATIONS,
         shape=st.sampled_from(SHAPES),
-        duplicate=st.booleans(),
+        duplicate=FLAGS,
     )
     @guarded
     def batch_chain(self, leaf: ObservationRecord, shape: str, duplicate: bool) -> Batch:
@@ -444,8 +459,8 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         base=FINDINGS,
-        step=st.integers(1, 3),
-        together=st.booleans(),
+        step=small_ints(1, 3),
+        together=FLAGS,
     )
     @guarded
     def batch_conflicting_finding(self, base: FindingRecord, step: int, together: bool) -> Batch:
@@ -455,8 +470,8 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         base=OCCURRENCES,
-        step=st.integers(1, 3),
-        together=st.booleans(),
+        step=small_ints(1, 3),
+        together=FLAGS,
     )
     @guarded
     def batch_conflicting_occurrence(
@@ -468,8 +483,8 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         base=OBSERVATIONS,
-        step=st.integers(1, 2),
-        together=st.booleans(),
+        step=small_ints(1, 2),
+        together=FLAGS,
     )
     @guarded
     def batch_conflicting_observation(
@@ -481,7 +496,7 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         f=FINDINGS,
-        cross_tenant=st.booleans(),
+        cross_tenant=FLAGS,
         fields=occurrence_fields,
     )
     @guarded
@@ -496,7 +511,7 @@ class FindingsContract(ControlMachine[Batch]):
     @rule(
         target=BATCHES,
         o=OCCURRENCES,
-        cross_tenant=st.booleans(),
+        cross_tenant=FLAGS,
         policy=fs_policies,
         ovid=fs_ovids,
     )
@@ -517,28 +532,13 @@ class FindingsContract(ControlMachine[Batch]):
     @guarded
     def batch_mixed_tenant(self, f: FindingRecord, item: int, rule_fp: int, secret: int) -> Batch:
         """Rejected before submission with ``BatchValidation(InconsistentTenant())`` (FS-3)."""
-        other = FindingRecord.new(
-            other_tenant(f.tenant_id), FS_ITEMS[item], FS_RULES[rule_fp], FS_SECRETS[secret]
-        )
-        return FindingsUpsertBatch(findings=(f, other))
+        return mixed_tenant(f, FS_ITEMS[item], FS_RULES[rule_fp], FS_SECRETS[secret])
 
     @rule(target=BATCHES, b=OBSERVATIONS)
     @guarded
     def batch_bad_observation_id(self, b: ObservationRecord) -> Batch:
         """Rejected before submission with ``ObservationIdMismatch`` (FS-2)."""
-        bad = ObservationRecord(
-            tenant_id=b.tenant_id,
-            observation_id=BAD_OBSERVATION_ID,
-            occurrence_id=b.occurrence_id,
-            policy_hash=b.policy_hash,
-            ovid_hash=b.ovid_hash,
-            run_id=b.run_id,
-            shard_id=b.shard_id,
-            fence_epoch=b.fence_epoch,
-            seen_at=b.seen_at,
-            location=b.location,
-        )
-        return FindingsUpsertBatch(observations=(bad,))
+        return bad_observation_id(b)
 
     @rule(target=BATCHES)
     @guarded
@@ -555,7 +555,7 @@ class FindingsContract(ControlMachine[Batch]):
         self._agree_snapshots("read_snapshots")
         self._label("Read")
 
-    @rule(f=FINDINGS, other=st.booleans())
+    @rule(f=FINDINGS, other=FLAGS)
     @guarded
     def read_finding(self, f: FindingRecord, other: bool) -> None:
         """FS-16: tenant-scoped point lookup (the other tenant sees only its own key)."""
@@ -564,7 +564,7 @@ class FindingsContract(ControlMachine[Batch]):
         agree("get_finding", predicted, self.sink.get_finding(tenant, f.finding_id))
         self._label("Read")
 
-    @rule(o=OCCURRENCES, other=st.booleans())
+    @rule(o=OCCURRENCES, other=FLAGS)
     @guarded
     def read_occurrence(self, o: OccurrenceRecord, other: bool) -> None:
         tenant = other_tenant(o.tenant_id) if other else o.tenant_id
@@ -572,7 +572,7 @@ class FindingsContract(ControlMachine[Batch]):
         agree("get_occurrence", predicted, self.sink.get_occurrence(tenant, o.occurrence_id))
         self._label("Read")
 
-    @rule(b=OBSERVATIONS, other=st.booleans())
+    @rule(b=OBSERVATIONS, other=FLAGS)
     @guarded
     def read_observation(self, b: ObservationRecord, other: bool) -> None:
         tenant = other_tenant(b.tenant_id) if other else b.tenant_id
@@ -582,15 +582,16 @@ class FindingsContract(ControlMachine[Batch]):
 
     # -- invariants (FSM-8; pending_matches_model comes from ControlMachine)
 
+    @precondition(lambda self: self._store_touched_since("durable_matches_model"))
     @invariant()
     @guarded
     def durable_matches_model(self) -> None:
         """FSM-8.1: three snapshots and ``durable_counts()`` equal the model, at every step
         that called the store (see ``ControlMachine._store_touched_since``)."""
-        if not self._store_touched_since("durable_matches_model"):
-            return
+        self._checked("durable_matches_model")
         self._agree_snapshots("durable_matches_model")
 
+    @precondition(lambda self: self.durable is not self._integrity_checked)
     @invariant()
     @guarded
     def referential_integrity(self) -> None:
@@ -599,10 +600,8 @@ class FindingsContract(ControlMachine[Batch]):
         Checked on the model's snapshots, once per model state: ``durable_matches_model``
         (run before it, invariants run in name order) has just found the store's equal
         to them."""
-        findings, occurrences, observations = snapshots = self._model_snapshots()
-        if snapshots is self._integrity_checked:
-            return
-        self._integrity_checked = snapshots
+        self._integrity_checked = self.durable
+        findings, occurrences, observations = self._model_snapshots()
         finding_keys = {finding_key(f) for f in findings}
         occurrence_keys = {occurrence_key(o) for o in occurrences}
         for o in occurrences:
@@ -612,6 +611,7 @@ class FindingsContract(ControlMachine[Batch]):
             if (b.tenant_id, b.occurrence_id) not in occurrence_keys:
                 agree(f"parent occurrence of durable {b!r}", "durable", None)
 
+    @precondition(lambda self: self._aborted_keys_unchecked())
     @invariant()
     @guarded
     def aborted_batches_leave_no_trace(self) -> None:
@@ -620,11 +620,8 @@ class FindingsContract(ControlMachine[Batch]):
         The point lookups run again only after a step that changed the model's state or
         the aborted keys: durable state changes only by an apply, which the model
         predicts (and ``durable_matches_model`` catches a store that changed anyway)."""
+        self._aborted_checked = self._aborted_version()
         findings, occurrences, observations = self.aborted_keys
-        version = (len(findings), len(occurrences), len(observations))
-        if self._aborted_checked == (self.durable, version):
-            return
-        self._aborted_checked = (self.durable, version)
         for tenant, fid in sorted(findings, key=id_order):
             agree("get_finding of an aborted-only key", None, self.sink.get_finding(tenant, fid))
         for tenant, oid in sorted(occurrences, key=id_order):
