@@ -14,7 +14,8 @@ command is long:
   command would); for the battery (``--pyargs gossip_model.suite``) every
   item at ``--gossip-scale=0.1``; otherwise one short file, with ``--no-cov``
   added when missing, because the 95% gate measures the full default run,
-  which is what ``.ci/run`` runs;
+  which is what ``.ci/run`` runs; a shown ``-n auto`` starts one xdist worker
+  (``PYTEST_XDIST_AUTO_NUM_WORKERS=1``: the sample needs no second one);
 * ``python -m pip install``: NOT run (it would reinstall the environment
   under test, which ``.ci/run`` does anyway); the extras it names must exist;
 * ``bash -c '. .ci/postgres.sh; ...'``: the inner command runs (made small)
@@ -78,6 +79,10 @@ SMALL = {
     "tests/inmemory": "tests/inmemory/test_errors.py",
     "tests/linearizability": "tests/linearizability/test_history_recorder.py",
 }
+ONE_AUTO_WORKER = {"PYTEST_XDIST_AUTO_NUM_WORKERS": "1"}
+"""For a shown ``-n auto``: xdist still starts, distributes and reports, with one worker.
+The sample is one short file; a second worker would only add its start-up (about 1.5 s
+of CPU each, next to the outer run's own workers on the same cores; issue 11 item 4)."""
 BATTERY_SCALE = "--gossip-scale=0.1"
 """Added to a shown battery command (``--pyargs gossip_model.suite``): every item still
 runs, at a tenth of the sizes (``tests/suite/test_plugin.py`` runs the same scale)."""
@@ -205,6 +210,7 @@ def _pytest(command: str, tmp: Path) -> Run:
     return Run(
         [sys.executable, "-m", "pytest", *options, *selection, "-p", "no:cacheprovider"],
         expect=" passed",
+        env=ONE_AUTO_WORKER if "-n" in options else {},
     )
 
 
@@ -272,7 +278,8 @@ def _pytest_with_database(command: str, tmp: Path) -> Run:
             expect="told to run no examples" if replay else " passed",
             env=env,
         )
-    return replace(_pytest(rest, tmp), env=env)
+    plan = _pytest(rest, tmp)
+    return replace(plan, env={**plan.env, **env})
 
 
 def _fuzz(command: str, tmp: Path) -> Run | str:
@@ -390,6 +397,7 @@ def test_recipes_shrink_and_keep_the_shown_options(tmp_path: Path) -> None:
     slow = _pytest("python -m pytest -n auto -m slow", tmp_path)
     assert "--no-cov" not in slow.argv  # the gate is kept: that command must document it
     assert SLOW_NODE in slow.argv
+    assert slow.env == ONE_AUTO_WORKER  # -n auto as shown, one worker for the sample
     sample = _pytest("python -m pytest --hypothesis-profile=dev", tmp_path)
     assert sample.argv[3:6] == ["--hypothesis-profile=dev", "--no-cov", SMALL[""]]
     battery = _pytest("python -m pytest --no-cov --pyargs gossip_model.suite -n auto", tmp_path)
