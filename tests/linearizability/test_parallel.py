@@ -113,7 +113,18 @@ def _find_planted(bug: str, tmp_path: Path, *, shrink: bool) -> tuple[ParallelPr
     return found, failure.report()
 
 
-@pytest.mark.parametrize("bug", PLANTED)
+TRACED_PLANTED = "release-races-submit"
+"""Issue 11 item 4: the only planted bug whose search is traced under coverage; per-test
+coverage contexts of the CI run show the others reach no arc that traced tests miss."""
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        pytest.param(bug, marks=[] if bug == TRACED_PLANTED else [pytest.mark.untraced])
+        for bug in PLANTED
+    ],
+)
 def test_planted_concurrency_bug_is_found_by_the_parallel_property(
     bug: str, tmp_path: Path
 ) -> None:
