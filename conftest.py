@@ -9,9 +9,11 @@ and never load a default over the built-in choice. Pick one with
   --hypothesis-profile=dev``): 10 examples per property, no deadline. Tests
   with a fixed budget (the planted-bug power tests and the HYP-16 depth
   measurements) keep their own explicit settings, so ``dev`` still catches
-  every planted bug. Under ``dev`` the seed sweeps run their first chunk only
-  and the shown commands (README, docs, backend guide) are skipped; the
-  default run and CI run them (issue 11 item 4).
+  every planted bug. Under ``dev`` the seed sweeps run their first chunk only,
+  and the shown commands (README, docs, backend guide) and the tests marked
+  ``@pytest.mark.processes`` (each starts Python or pytest processes, whose
+  work does not depend on the profile) are skipped; the default run and CI
+  run them (issue 11 item 4).
 * ``thorough``, for nightly or scale-out runs: ``max_examples=1_000`` (the
   HYP-12 figure). Hypothesis keeps a tree of every choice sequence it tried,
   so memory grows with the example count: issue 11 measured one process past
@@ -50,6 +52,21 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+QUICK_LOOP_PROFILE = "dev"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.processes``: skipped under the quick-loop profile, saying why."""
+    if settings.get_current_profile_name() != QUICK_LOOP_PROFILE:
+        return
+    skip = pytest.mark.skip(
+        reason="dev profile: starts processes; the default run and CI run it (issue 11 item 4)"
+    )
+    for item in items:
+        if item.get_closest_marker("processes"):
+            item.add_marker(skip)
 
 
 @pytest.hookimpl(wrapper=True)

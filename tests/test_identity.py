@@ -1074,6 +1074,8 @@ def flip(raw: bytes, index: int) -> bytes:
     return bytes(out)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(
     fields=st.tuples(bytes32, bytes32, bytes32, bytes32),
     which=st.integers(0, 3),
@@ -1099,6 +1101,8 @@ def test_id25_finding_id_is_sensitive_to_every_field(
     assert make(*fields) != make(*changed)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(
     finding=bytes32,
     version=bytes32,
@@ -1153,6 +1157,8 @@ def test_id25_observation_id_is_sensitive_to_every_field(
     assert make(*fields) != make(*changed)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(
     version=u32s,
     keyed=st.booleans(),
@@ -1220,6 +1226,8 @@ def test_id26_occurrence_boundary_pairs_are_pairwise_distinct() -> None:
     assert len(ids) == len(pairs)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(pairs=st.lists(st.tuples(u64s, u64s), min_size=2, max_size=6, unique=True))
 def test_id26_distinct_spans_give_distinct_occurrence_ids(pairs: list[tuple[int, int]]) -> None:
     """ID-26 (generalised): distinct (offset, length) pairs never collide."""

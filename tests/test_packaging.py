@@ -104,6 +104,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
+@pytest.mark.processes
 def test_installed_layout(installed: Path) -> None:
     for package in ("gossip_model", "gossip_model/rules", "rules"):
         assert (installed / package / "py.typed").is_file(), package
@@ -112,6 +113,7 @@ def test_installed_layout(installed: Path) -> None:
     assert list((installed / "gossip_model/postgres/migrations").glob("*.sql"))
 
 
+@pytest.mark.processes
 def test_user_project_with_its_own_rules_package(installed: Path, tmp_path: Path) -> None:
     """Issue 10: a project's own ``rules`` does not shadow the machines (gossip_model.rules)."""
     project = tmp_path / "project"

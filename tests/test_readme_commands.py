@@ -8,13 +8,16 @@ command is long:
 * ``python -m gossip_model.sim`` / ``gossip-sim``: run as shown, with at most
   3 seeds and 60 ops; ``py:mybackend:make_ledger`` runs in a directory whose
   ``mybackend.py`` defines ``make_ledger()``, as the README says;
+* ``python -c ...`` and ``python benchmarks/...``: run as shown, a benchmark
+  with at most 5 ``--examples``;
 * ``python -m pytest``: run as shown (every option, profile and marker) on a
   small selection: for ``-m slow`` the first chunk of the slow sweep, exactly
   as shown (so a missing ``--no-cov`` fails on the coverage gate, as the full
   command would); for the battery (``--pyargs gossip_model.suite``) every
   item at ``--gossip-scale=0.1``; otherwise one short file, with ``--no-cov``
   added when missing, because the 95% gate measures the full default run,
-  which is what ``.ci/run`` runs;
+  which is what ``.ci/run`` runs; a shown ``-n auto`` starts one xdist worker
+  (``PYTEST_XDIST_AUTO_NUM_WORKERS=1``: the sample needs no second one);
 * ``python -m pip install``: NOT run (it would reinstall the environment
   under test, which ``.ci/run`` does anyway); the extras it names must exist;
 * ``bash -c '. .ci/postgres.sh; ...'``: the inner command runs (made small)
@@ -62,6 +65,10 @@ QUICK_LOOP_PROFILE = "dev"
 """conftest.py's quick-loop profile, under which no shown command is started."""
 MAX_SEEDS = 3
 MAX_OPS = 60
+MAX_EXAMPLES = 5
+"""A shown benchmark's ``--examples``, capped: the sample proves the command runs and prints
+its figures; the figures themselves are the benchmark's business (issue 11 item 4: the
+README's 30 examples cost about 8 s of CPU here)."""
 SLOW_NODE = "tests/sim/test_sweeps.py::test_done_ledger_sim_radioactive[seeds0-9]"
 #: The first slow test of a folder a shown ``-m slow`` command names.
 SLOW_IN = {
@@ -78,6 +85,10 @@ SMALL = {
     "tests/inmemory": "tests/inmemory/test_errors.py",
     "tests/linearizability": "tests/linearizability/test_history_recorder.py",
 }
+ONE_AUTO_WORKER = {"PYTEST_XDIST_AUTO_NUM_WORKERS": "1"}
+"""For a shown ``-n auto``: xdist still starts, distributes and reports, with one worker.
+The sample is one short file; a second worker would only add its start-up (about 1.5 s
+of CPU each, next to the outer run's own workers on the same cores; issue 11 item 4)."""
 BATTERY_SCALE = "--gossip-scale=0.1"
 """Added to a shown battery command (``--pyargs gossip_model.suite``): every item still
 runs, at a tenth of the sizes (``tests/suite/test_plugin.py`` runs the same scale)."""
@@ -134,7 +145,11 @@ class Recipe:
 
 def _shrink(argv: list[str]) -> list[str]:
     out = list(argv)
-    for option, limit in (("--seeds", MAX_SEEDS), ("--ops", MAX_OPS)):
+    for option, limit in (
+        ("--seeds", MAX_SEEDS),
+        ("--ops", MAX_OPS),
+        ("--examples", MAX_EXAMPLES),
+    ):
         if option in out:
             index = out.index(option) + 1
             out[index] = str(min(int(out[index]), limit))
@@ -181,10 +196,12 @@ def _gossip_sim(command: str, tmp: Path) -> Run:
 
 
 def _python(command: str, tmp: Path) -> Run:
-    """``python -c ...`` and ``python benchmarks/...`` (shown with small sizes): run as shown."""
+    """``python -c ...`` and ``python benchmarks/...``: run as shown, a benchmark with at
+    most ``MAX_EXAMPLES`` examples."""
     argv = shlex.split(command)
-    cwd = tmp if argv[1] == "-c" else ROOT
-    return Run([sys.executable, *argv[1:]], cwd)
+    if argv[1] == "-c":
+        return Run([sys.executable, *argv[1:]], tmp)
+    return Run([sys.executable, *_shrink(argv[1:])], ROOT)
 
 
 def _pytest(command: str, tmp: Path) -> Run:
@@ -205,6 +222,7 @@ def _pytest(command: str, tmp: Path) -> Run:
     return Run(
         [sys.executable, "-m", "pytest", *options, *selection, "-p", "no:cacheprovider"],
         expect=" passed",
+        env=ONE_AUTO_WORKER if "-n" in options else {},
     )
 
 
@@ -272,7 +290,8 @@ def _pytest_with_database(command: str, tmp: Path) -> Run:
             expect="told to run no examples" if replay else " passed",
             env=env,
         )
-    return replace(_pytest(rest, tmp), env=env)
+    plan = _pytest(rest, tmp)
+    return replace(plan, env={**plan.env, **env})
 
 
 def _fuzz(command: str, tmp: Path) -> Run | str:
@@ -387,9 +406,12 @@ def test_shown_commands_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 def test_recipes_shrink_and_keep_the_shown_options(tmp_path: Path) -> None:
     run = _gossip_sim("python -m gossip_model.sim sweep --seeds 100 --ops 500", tmp_path)
     assert run.argv[-4:] == ["--seeds", "3", "--ops", "60"]
+    bench = _python("python benchmarks/bench_rules.py --examples 30 --repeat 1", tmp_path)
+    assert bench.argv[1:] == ["benchmarks/bench_rules.py", "--examples", "5", "--repeat", "1"]
     slow = _pytest("python -m pytest -n auto -m slow", tmp_path)
     assert "--no-cov" not in slow.argv  # the gate is kept: that command must document it
     assert SLOW_NODE in slow.argv
+    assert slow.env == ONE_AUTO_WORKER  # -n auto as shown, one worker for the sample
     sample = _pytest("python -m pytest --hypothesis-profile=dev", tmp_path)
     assert sample.argv[3:6] == ["--hypothesis-profile=dev", "--no-cov", SMALL[""]]
     battery = _pytest("python -m pytest --no-cov --pyargs gossip_model.suite -n auto", tmp_path)

@@ -128,6 +128,7 @@ def ci_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return artifact
 
 
+@pytest.mark.processes
 def test_a_ci_failure_replays_from_the_directory_alone(project: Path, ci_artifact: Path) -> None:
     """A laptop run pointed at (a copy of) the CI directory, which may not generate, fails on
     the same minimal example; the same run on an empty database runs nothing."""
@@ -142,6 +143,7 @@ def test_a_ci_failure_replays_from_the_directory_alone(project: Path, ci_artifac
     assert "1 skipped" in control.stdout  # Hypothesis: "told to run no examples"
 
 
+@pytest.mark.processes
 def test_a_read_only_artifact_replays_and_stays_unchanged(
     project: Path, ci_artifact: Path
 ) -> None:

@@ -252,6 +252,8 @@ release_op = st.tuples(
 specific_op = st.tuples(st.just("specific"), st.integers(0, 7), st.just(False))
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(st.lists(st.one_of(write_op, write_op, release_op, specific_op), max_size=25))
 def test_delayed_release_orders_match_fold_oracle(
     operations: list[tuple[str, object, bool]],

@@ -316,6 +316,8 @@ def test_dl13_list_done_hashes_is_terminal_scoped_and_sorted() -> None:
 _STATUS_CODES = {FR: "TEST_RETRY", FP: "TEST_FATAL", SK: "TEST_SKIP", SC: None, SWF: None}
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(
     st.lists(
         st.tuples(
@@ -352,6 +354,8 @@ def test_count_done_hashes_is_exact(rows: list[tuple[int, int, int, DoneLedgerSt
             assert set(hashes) == expected
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_recommended_max_batch_size_constant_is_documented() -> None:
     """Item 33 / DL-1: the constant is 10_000 and the in-memory backend does not enforce it."""
     assert RECOMMENDED_MAX_BATCH_SIZE == 10_000

@@ -65,6 +65,8 @@ FAST = settings(
 )
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @FAST
 @given(programs(delayed_ledger_commands, max_length=6), st.integers(0, 2**32 - 1))
 def test_inmemory_done_ledger_is_linearizable_in_delayed_mode(
@@ -75,6 +77,8 @@ def test_inmemory_done_ledger_is_linearizable_in_delayed_mode(
     assert_linearizable(program, InMemoryTarget("done_ledger"), executions=1, delayed=True)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @FAST
 @given(programs(delayed_findings_commands, max_length=6), st.integers(0, 2**32 - 1))
 def test_inmemory_findings_sink_is_linearizable_in_delayed_mode(
@@ -95,6 +99,8 @@ def test_sqlite_done_ledger_is_linearizable_in_delayed_mode(
     assert_linearizable(program, target, executions=1, delayed=True)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @settings(FAST, max_examples=12)
 @given(programs(delayed_findings_commands, max_length=4), st.integers(0, 2**32 - 1))
 def test_sqlite_findings_sink_is_linearizable_in_delayed_mode(

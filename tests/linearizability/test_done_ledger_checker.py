@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gossip_model.linearizability import DONE_LEDGER, Failed, Maybe, Raised, check
 from gossip_model.persistence import DoneLedgerCommitReceipt
 from gossip_model.persistence import DoneLedgerStatus as S
@@ -189,6 +191,8 @@ def test_multi_key_operations_join_partitions() -> None:
     assert check(counted, DONE_LEDGER).partitions == 1
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_memoization_bounds_the_search_on_many_concurrent_identical_writes() -> None:
     """Lowe's cache: 10 mutually concurrent replays explore far fewer than 10! orders."""
     n = 10

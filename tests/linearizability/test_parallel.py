@@ -43,12 +43,16 @@ def test_inmemory_done_ledger_is_linearizable_under_the_seeded_scheduler(
     assert_linearizable(program, InMemoryTarget("done_ledger"), seeds=[seed, seed + 1])
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @FAST
 @given(programs(ledger_commands))
 def test_inmemory_done_ledger_is_linearizable_on_real_threads(program: ParallelProgram) -> None:
     assert_linearizable(program, InMemoryTarget("done_ledger"), executions=3)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @FAST
 @given(programs(findings_commands), st.integers(0, 2**32 - 1))
 def test_inmemory_findings_sink_is_linearizable_in_both_modes(
@@ -58,6 +62,8 @@ def test_inmemory_findings_sink_is_linearizable_in_both_modes(
     assert_linearizable(program, InMemoryTarget("findings"), executions=2)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @settings(FAST, max_examples=15)
 @given(programs(ledger_commands, max_length=3), st.integers(0, 2**32 - 1))
 def test_sqlite_done_ledger_one_connection_per_client_is_linearizable(
@@ -69,6 +75,8 @@ def test_sqlite_done_ledger_one_connection_per_client_is_linearizable(
     assert_linearizable(program, target, executions=2)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @settings(FAST, max_examples=15)
 @given(programs(findings_commands, max_length=3), st.integers(0, 2**32 - 1))
 def test_sqlite_findings_sink_one_connection_per_client_is_linearizable(
@@ -105,7 +113,18 @@ def _find_planted(bug: str, tmp_path: Path, *, shrink: bool) -> tuple[ParallelPr
     return found, failure.report()
 
 
-@pytest.mark.parametrize("bug", PLANTED)
+TRACED_PLANTED = "release-races-submit"
+"""Issue 11 item 4: the only planted bug whose search is traced under coverage; per-test
+coverage contexts of the CI run show the others reach no arc that traced tests miss."""
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        pytest.param(bug, marks=[] if bug == TRACED_PLANTED else [pytest.mark.untraced])
+        for bug in PLANTED
+    ],
+)
 def test_planted_concurrency_bug_is_found_by_the_parallel_property(
     bug: str, tmp_path: Path
 ) -> None:

@@ -30,6 +30,8 @@ PG = settings(
 )
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @PG
 @given(programs(ledger_commands, max_length=3), st.integers(0, 2**32 - 1))
 def test_postgres_done_ledger_one_connection_per_client_is_linearizable(
@@ -43,6 +45,8 @@ def test_postgres_done_ledger_one_connection_per_client_is_linearizable(
     assert_linearizable(program, target, executions=2)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @PG
 @given(programs(findings_commands, max_length=3), st.integers(0, 2**32 - 1))
 def test_postgres_findings_sink_one_connection_per_client_is_linearizable(
@@ -70,6 +74,8 @@ def test_postgres_done_ledger_is_linearizable_in_delayed_mode(
     assert_linearizable(program, target, executions=1, delayed=True)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @settings(PG, max_examples=8)
 @given(programs(delayed_findings_commands, max_length=4), st.integers(0, 2**32 - 1))
 def test_postgres_findings_sink_is_linearizable_in_delayed_mode(

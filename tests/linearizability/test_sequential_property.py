@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 
 from gossip_model.linearizability import DONE_LEDGER, FINDINGS, check
@@ -15,6 +16,8 @@ from tests.linearizability.strategies import (
 )
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @settings(max_examples=60, deadline=None)
 @given(sequential_programs(ledger_commands))
 def test_sequential_done_ledger_histories_are_linearizable(program: ParallelProgram) -> None:
@@ -25,6 +28,8 @@ def test_sequential_done_ledger_histories_are_linearizable(program: ParallelProg
         assert result.ok, f"{program.render()}\n{result.explanation}"
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @settings(max_examples=60, deadline=None)
 @given(sequential_programs(findings_commands))
 def test_sequential_findings_histories_are_linearizable(program: ParallelProgram) -> None:

@@ -662,6 +662,8 @@ bytes32 = st.binary(min_size=32, max_size=32)
 u64s = st.integers(min_value=0, max_value=U64_MAX)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(t=bytes32, item=bytes32, rule=bytes32, sec=bytes32)
 def test_finding_record_id_matches_manual_derivation(
     t: bytes, item: bytes, rule: bytes, sec: bytes
@@ -683,6 +685,8 @@ def test_finding_record_id_matches_manual_derivation(
     assert f.verify_id()
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(
     t=bytes32,
     fid=bytes32,
@@ -707,6 +711,8 @@ def test_occurrence_record_id_matches_manual_derivation(
     assert o.verify_id()
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(
     t=bytes32,
     occ=bytes32,

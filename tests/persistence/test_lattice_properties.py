@@ -190,6 +190,8 @@ def fold_every_order(rs: list[DoneLedgerRecord], expected: DoneLedgerRecord) -> 
 # ---------------------------------------------------------------------------
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(a=records(), b=records())
 def test_done_ledger_record_merge_is_commutative(a: DoneLedgerRecord, b: DoneLedgerRecord) -> None:
     """§12.3 #1, DL-35: a.merge(b) == b.merge(a), and the result validates."""
@@ -199,6 +201,8 @@ def test_done_ledger_record_merge_is_commutative(a: DoneLedgerRecord, b: DoneLed
     assert observed(ab) == expected_fold([a, b])
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(a=records(), b=records(), c=records())
 def test_done_ledger_record_merge_is_associative(
     a: DoneLedgerRecord, b: DoneLedgerRecord, c: DoneLedgerRecord
@@ -209,6 +213,8 @@ def test_done_ledger_record_merge_is_associative(
     assert left.validate() is None
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(r=records())
 def test_done_ledger_record_merge_is_idempotent(r: DoneLedgerRecord) -> None:
     """§12.3 #3, DL-35: r.merge(r) == r."""
@@ -216,6 +222,8 @@ def test_done_ledger_record_merge_is_idempotent(r: DoneLedgerRecord) -> None:
     assert r.merge(r) == r
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(a=records(), b=records())
 def test_done_ledger_record_merge_is_monotonic(a: DoneLedgerRecord, b: DoneLedgerRecord) -> None:
     """§12.3 #4, DL-35 / DL-34 steps 4-6: rank and bytes never decrease; SWF counts
@@ -232,6 +240,8 @@ def test_done_ledger_record_merge_is_monotonic(a: DoneLedgerRecord, b: DoneLedge
         assert m.findings_count >= 1
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(a=records(), b=records())
 def test_done_ledger_record_merge_never_downgrades_scanned_status(
     a: DoneLedgerRecord, b: DoneLedgerRecord
@@ -248,6 +258,8 @@ def test_done_ledger_record_merge_never_downgrades_scanned_status(
 # ---------------------------------------------------------------------------
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(rs=st.lists(records(), min_size=1, max_size=8))
 def test_done_ledger_record_merge_preserves_winner_field_coherence(
     rs: list[DoneLedgerRecord],
@@ -280,6 +292,8 @@ def test_done_ledger_record_merge_converges_under_all_permutations(
     assert observed(expected) == expected_fold(rs)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @given(
     status=st.sampled_from(DoneLedgerStatus.ALL),
     times=st.tuples(biased_small, biased_small).map(sorted),
@@ -342,6 +356,8 @@ EIGHT_RECORDS = [
 ]
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_done_ledger_record_merge_converges_for_all_eight_record_permutations() -> None:
     """§12.3 #9, DL-35 / DL-34: a fixed set of 8 records converges over all 40,320 orders.
 

@@ -87,6 +87,8 @@ def compare_sinks(
         )
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @EXAMPLES
 @given(batches=st.lists(done_batches, min_size=2, max_size=10))
 def test_done_ledger_matches_in_memory(
@@ -104,6 +106,8 @@ def test_done_ledger_matches_in_memory(
             compare_ledgers(pg, ref, f"after batch {index}")
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @EXAMPLES
 @given(batches=st.lists(findings_batches(), min_size=2, max_size=10))
 def test_findings_sink_matches_in_memory(
@@ -156,6 +160,8 @@ def run_step(store: Any, step: tuple[str, Any], submit: str, handles: list[Any])
     return None
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @EXAMPLES
 @given(steps=done_steps)
 def test_delayed_done_ledger_matches_in_memory(

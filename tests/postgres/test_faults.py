@@ -174,6 +174,8 @@ def test_done_ledger_10_000_commit_and_10_001_are_rejected(ledger: PostgresDoneL
     assert ledger.batch_upsert([]).op_id == PendingWriteId(2), "no op id was consumed"
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_findings_10_000_commit_and_10_001_are_rejected(sink: PostgresFindingsSink) -> None:
     chains = [numbered_records(n) for n in range(3_334)]
     findings = tuple(c[0] for c in chains)[:3_334]

@@ -122,6 +122,8 @@ def assert_same_fields(actual: DoneLedgerRecord, expected: DoneLedgerRecord) -> 
     assert actual == expected
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @PARITY
 @given(pair=scenario_pairs())
 @example(
@@ -227,6 +229,8 @@ def stored_observation(sink: PostgresFindingsSink, key: ObservationRecord) -> Ob
     return row
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @PARITY
 @given(records=st.lists(observations, min_size=2, max_size=4), split=st.integers(0, 4))
 def test_observation_sql_merge_matches_left_fold(

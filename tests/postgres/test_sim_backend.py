@@ -10,6 +10,8 @@ from gossip_model.sim.cli import main
 pytestmark = pytest.mark.postgres
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_sweep_on_postgres_is_clean_and_truncates_per_seed(
     capsys: pytest.CaptureFixture[str], pg_conninfo: str
 ) -> None:

@@ -76,6 +76,8 @@ def stormy_sweep(conninfo: str, raw: psycopg.Connection[tuple[object, ...]]) -> 
     assert not missing, f"event kinds never seen: {missing}"
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_stormy_sweep_on_postgres(
     pg_conninfo: str, raw: psycopg.Connection[tuple[object, ...]]
 ) -> None:
@@ -129,12 +131,16 @@ class PostgresFindingsMachine(FindingsSinkMachine):
             self.pg_store.close()
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_done_ledger_machine_on_postgres(pg_conninfo: str) -> None:
     PostgresDoneLedger(pg_conninfo).close()  # migrate once; the machine truncates per example
     with _Database.using(pg_conninfo):
         run_state_machine_as_test(PostgresDoneLedgerMachine, settings=MACHINE_SETTINGS)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_findings_machine_on_postgres(pg_conninfo: str) -> None:
     PostgresFindingsSink(pg_conninfo).close()
     with _Database.using(pg_conninfo):

@@ -70,6 +70,8 @@ def test_conformance_5_4_3_on_an_upstream_database(upstream_conninfo: str, raw: 
     assert_history_is_upstreams(raw)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_stormy_sweep_on_an_upstream_database(upstream_conninfo: str, raw: Conn) -> None:
     """TST-4 with the plain PostgreSQL sweep's seeds and ops (every event kind asserted)."""
     stormy_sweep(upstream_conninfo, raw)
@@ -96,12 +98,16 @@ class UpstreamFindingsMachine(PostgresFindingsMachine):
         return sink
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_done_ledger_machine_on_an_upstream_database(upstream_conninfo: str, raw: Conn) -> None:
     with _Database.using(upstream_conninfo):
         run_state_machine_as_test(UpstreamDoneLedgerMachine, settings=REDUCED)
     assert_history_is_upstreams(raw)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_findings_machine_on_an_upstream_database(upstream_conninfo: str, raw: Conn) -> None:
     with _Database.using(upstream_conninfo):
         run_state_machine_as_test(UpstreamFindingsMachine, settings=REDUCED)

@@ -18,6 +18,8 @@ from gossip_model.sim.cli import main, replay_command
 from gossip_model.sqlite import SqliteDoneLedger
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_sweep_on_sqlite_memory_is_clean(capsys: pytest.CaptureFixture[str]) -> None:
     """TST stormy sweep, reduced: the SQLite ledger honours every invariant."""
     code = main(["sweep", "--backend", "sqlite", "--seeds", "3", "--ops", "300", "--jobs", "1"])
@@ -27,6 +29,8 @@ def test_sweep_on_sqlite_memory_is_clean(capsys: pytest.CaptureFixture[str]) -> 
     assert "OK: no violations, every seed converged" in out
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_sweep_on_a_sqlite_file_empties_it_per_seed_and_runs_one_seed_at_a_time(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -111,6 +111,8 @@ def test_sweep_json_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert "--ledger planted:receipt_counts_raw" in failure["replay"]
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_sweep_failure_prints_replay_and_replay_reproduces(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -102,6 +102,8 @@ def test_py_factory_sweep_is_clean_and_runs_one_job_unless_independent(
     assert not is_shared(backend)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_py_factory_with_a_bug_fails_and_its_replay_reproduces(
     capsys: pytest.CaptureFixture[str], user_dir: Path
 ) -> None:

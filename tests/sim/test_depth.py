@@ -42,6 +42,9 @@ def sweep(level: FaultLevel) -> SweepOutcome:
     )
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc
+# (the SWARM commit-room arc only here before: tests/sim/test_swarm_fault_room.py has it now).
+@pytest.mark.untraced
 def test_swarm_sweep_meets_the_depth_floors() -> None:
     """Issue 12 floors over a fixed SWARM sweep: a correct ledger passes every seed (retries
     and replays do not confuse the oracle), every event kind is seen, and the depth floors
@@ -63,6 +66,9 @@ def test_swarm_sweep_meets_the_depth_floors() -> None:
     assert depth.keys_with_merges(3) > DEPTH_SEEDS * 10
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc
+# (the SWARM commit-room arc only here before: tests/sim/test_swarm_fault_room.py has it now).
+@pytest.mark.untraced
 def test_swarm_reaches_deeper_than_stormy_on_the_same_seeds() -> None:
     """The reason for SWARM: STORMY fails most writes (issue 12, "Why")."""
     stormy = sweep(FaultLevel.STORMY).depth

@@ -22,6 +22,8 @@ def traced(
     return entries, report
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @pytest.mark.parametrize("level", list(FaultLevel))
 @pytest.mark.parametrize("swizzle", [False, True])
 def test_same_seed_same_trace_and_report(level: FaultLevel, swizzle: bool) -> None:
@@ -32,6 +34,8 @@ def test_same_seed_same_trace_and_report(level: FaultLevel, swizzle: bool) -> No
     assert len(first_trace) == first.ops_executed
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @pytest.mark.parametrize("level", [FaultLevel.STORMY, FaultLevel.RADIOACTIVE])
 def test_different_seeds_differ(level: FaultLevel) -> None:
     trace_a, report_a = traced(1, level)
@@ -43,6 +47,8 @@ def test_different_seeds_differ(level: FaultLevel) -> None:
     )
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_tracer_does_not_change_the_run() -> None:
     """A tracer only observes: the report equals an untraced run's."""
     _, with_tracer = traced(11, FaultLevel.STORMY)

@@ -35,7 +35,18 @@ def test_catalogue_has_at_least_eight_bugs_with_their_invariants() -> None:
     assert {name: bug.invariant for name, bug in PLANTED_BUGS.items()} == EXPECTED
 
 
-@pytest.mark.parametrize(("name", "invariant"), sorted(EXPECTED.items()))
+TRACED_BUGS = ("pending_visible", "release_all_skips_one")
+"""Issue 11 item 4: the only parameters traced under coverage; per-test coverage contexts of
+the CI run show the rest reach no arc that traced tests miss (they run ``untraced``)."""
+
+
+@pytest.mark.parametrize(
+    ("name", "invariant"),
+    [
+        pytest.param(name, invariant, marks=[] if name in TRACED_BUGS else [pytest.mark.untraced])
+        for name, invariant in sorted(EXPECTED.items())
+    ],
+)
 def test_planted_bug_is_caught(name: str, invariant: str) -> None:
     """A stormy sweep of <= 20 seeds reports the named invariant, without aborting."""
     config = SweepConfig(FaultLevel.STORMY, POWER_OPS, ledger=f"planted:{name}")

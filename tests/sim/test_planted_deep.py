@@ -153,7 +153,18 @@ def test_deep_ledgers_are_correct_on_plain_bulk_releases() -> None:
         assert script.violations == [], bug
 
 
-@pytest.mark.parametrize("bug", sorted(DEEP_PLANTED_BUGS))
+TRACED_DEEP_BUG = "reordered_winner_bytes"
+"""Issue 11 item 4: the only parameter traced under coverage; per-test coverage contexts of
+the CI run show the others reach no arc that traced tests miss (they run ``untraced``)."""
+
+
+@pytest.mark.parametrize(
+    "bug",
+    [
+        pytest.param(bug, marks=[] if bug == TRACED_DEEP_BUG else [pytest.mark.untraced])
+        for bug in sorted(DEEP_PLANTED_BUGS)
+    ],
+)
 def test_swarm_sweep_catches_deep_bug(bug: str) -> None:
     """Issue 12: the README's SWARM sweep reports each deep bug within a few seeds."""
     expected = DEEP_PLANTED_BUGS[bug].invariant

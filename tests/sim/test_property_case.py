@@ -282,6 +282,8 @@ DURABLE_STATE_CHECKS = ("I6", "I7")
 """Convergence and reads see any divergence of durable state from the oracle."""
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @LARGE_REPR_OK
 @pytest.mark.parametrize("bug", CAUGHT_BUGS)
 def test_property_case_catches_planted_bug(bug: str) -> None:

@@ -53,6 +53,8 @@ def test_sunny_run_completes() -> None:
     assert report.ops_executed == 150  # SUNNY_DAY never delays, so nothing is drained
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_sunny_exercises_kinds() -> None:
     """TST-11: seed 123, SUNNY_DAY, run(200, 50): UPSERT_COMMITTED and GET_OK present."""
     report = new_sim(123).run(200, 50)
@@ -62,6 +64,8 @@ def test_sunny_exercises_kinds() -> None:
     assert report.event_counts.get(K.GET_OK, 0) > 0
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @pytest.mark.parametrize("seed", range(10))
 def test_sunny_day_reaches_only_four_kinds(seed: int) -> None:
     """EV-5: a SUNNY_DAY run only sees UpsertCommitted, GetOk, ReleaseNoop, ReleasedAll."""

@@ -111,6 +111,8 @@ PINNED_SWIZZLE: dict[tuple[FaultLevel, int], tuple[int, dict[str, int]]] = {
 }
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @pytest.mark.parametrize(("level", "seed"), sorted(PINNED_RUNS))
 def test_upstream_levels_draw_exactly_as_before_swarm(level: FaultLevel, seed: int) -> None:
     """SIM-3, issue 12: adding SWARM changed no draw of SUNNY_DAY, STORMY or RADIOACTIVE."""
@@ -172,6 +174,8 @@ def test_swarm_profile_roll_bands_and_description() -> None:
     assert profile.describe() == "mix[upsert=6 get=2] submit=5% commit=0% delay=40% K=2"
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @pytest.mark.parametrize("seed", range(6))
 def test_swarm_never_arms_more_than_k_faults(seed: int) -> None:
     """Capped arming: armed, unconsumed submit + commit faults never exceed K; delays <= cap.

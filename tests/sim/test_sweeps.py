@@ -132,6 +132,8 @@ def test_done_ledger_sim_sunny_day() -> None:
     assert report.ops_executed == SUNNY_DAY_OPS
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @pytest.mark.parametrize("seeds", measured_first(chunks(STORMY_SWEEP_SEEDS)))
 def test_done_ledger_sim_stormy_sweep(seeds: range) -> None:
     """TST-4: STORMY, run(500, 0): no failures and all ten event kinds in every chunk."""
@@ -158,6 +160,8 @@ def test_done_ledger_sim_swizzle_clog_stormy_sweep(seeds: range) -> None:
     assert_no_failures(outcome)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_done_ledger_sim_radioactive_smoke() -> None:
     """TST-7: seeds 0..5, RADIOACTIVE, run(200, 0): no failures (always in the default run)."""
     outcome = run_seed_sweep(

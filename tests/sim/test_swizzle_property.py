@@ -9,6 +9,7 @@ comes from the active Hypothesis profile, as for the HYP-14 property.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,8 @@ from gossip_model.sim import DoneLedgerSim, DoneLedgerSimEventKind, FaultLevel, 
 K = DoneLedgerSimEventKind
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @settings(deadline=None)
 @given(
     seed=st.integers(0, 2**64 - 1),

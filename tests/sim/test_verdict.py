@@ -71,6 +71,8 @@ def test_failing_sweep_verdict_names_the_invariants(capsys: pytest.CaptureFixtur
     assert "--ledger planted:probe_i7_repeated_read_none" in out
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_ops_line_explains_drain_steps() -> None:
     outcome = run_seed_sweep(
         range(3), lambda seed: DoneLedgerSim(SimContext(seed, FaultLevel.SWARM)).run(150)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -262,6 +263,8 @@ def assert_ledgers_agree(memory: InMemoryDoneLedger, sqlite: SqliteDoneLedger) -
     assert memory.get_record(probe) == sqlite.get_record(probe)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @SLOW_OK
 @given(steps=step_lists(st.lists(done_records(), max_size=8)))
 def test_done_ledger_sequences_agree_with_in_memory(steps: list[Step]) -> None:
@@ -382,6 +385,8 @@ def assert_sinks_agree(memory: InMemoryFindingsSink, sqlite: SqliteFindingsSink)
         assert sqlite.get_observation(row.tenant_id, row.observation_id) == row
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @SLOW_OK
 @given(steps=step_lists(findings_batches()))
 def test_findings_sequences_agree_with_in_memory(steps: list[Step]) -> None:

@@ -125,6 +125,8 @@ def write_done(store: SqliteDoneLedger, *records: DoneLedgerRecord) -> DoneLedge
     return store.get_record(KEY)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @SLOW_OK
 @given(pair=record_pairs())
 def test_done_ledger_sql_merge_equals_record_merge_in_both_orders(
@@ -265,6 +267,8 @@ def write_observations(
     return sink.get_observation(first.tenant_id, first.observation_id)
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @SLOW_OK
 @given(pair=observation_pairs())
 def test_observation_sql_merge_equals_python_merge(
@@ -278,6 +282,8 @@ def test_observation_sql_merge_equals_python_merge(
     assert write_observations(shared_sink, (b,), (a,)) == merge_observation(b, a), scenario
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @SLOW_OK
 @given(
     stored=observation_records(),

@@ -16,6 +16,7 @@ steps (a tenth of the profile's examples, at least 3).
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 
 from gossip_model.sim import (
@@ -46,6 +47,8 @@ def stormy_on_sqlite(seed: int) -> DoneLedgerSimReport:
         connection_of(ledger).close()
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_stormy_sweep_on_sqlite() -> None:
     """TST-4 on SQLite: 4 seeds x 100 ops, no failures, every event kind seen."""
     outcome = run_seed_sweep(range(STORMY_SEEDS), stormy_on_sqlite)
@@ -82,7 +85,8 @@ def reduced(base: settings) -> settings:
     )
 
 
-TestSqliteDoneLedgerMachine = SqliteDoneLedgerMachine.TestCase
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+TestSqliteDoneLedgerMachine = pytest.mark.untraced(SqliteDoneLedgerMachine.TestCase)
 TestSqliteDoneLedgerMachine.settings = reduced(SqliteDoneLedgerMachine.TestCase.settings)
-TestSqliteFindingsSinkMachine = SqliteFindingsSinkMachine.TestCase
+TestSqliteFindingsSinkMachine = pytest.mark.untraced(SqliteFindingsSinkMachine.TestCase)
 TestSqliteFindingsSinkMachine.settings = reduced(SqliteFindingsSinkMachine.TestCase.settings)

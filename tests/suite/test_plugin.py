@@ -77,6 +77,8 @@ def test_battery_passes_on_the_inmemory_stores(tmp_path: Path) -> None:
     }  # fmt: skip
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 def test_ledger_only_never_tests_a_reference_sink(tmp_path: Path) -> None:
     """Ledger-only mode: every findings item is skipped, saying the option is missing."""
     code, rec = battery(tmp_path, "--gossip-ledger=gossip_model.inmemory:InMemoryDoneLedger")
@@ -158,6 +160,8 @@ def failing_battery_settings() -> Iterator[None]:
         core.global_force_seed = forced_seed
 
 
+# Issue 11 item 4: untraced; per-test coverage contexts (CI run) show traced tests reach every arc.
+@pytest.mark.untraced
 @pytest.mark.usefixtures("failing_battery_settings")
 @pytest.mark.parametrize(
     ("factory", "symptom"),
