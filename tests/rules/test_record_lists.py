@@ -28,6 +28,18 @@ from rules.strategies import (
 pytestmark = pytest.mark.untraced
 
 
+def run_derandomized(machine: type[RuleBasedStateMachine], max_examples: int, steps: int) -> None:
+    """Run ``machine``'s TestCase derandomized, without an example database."""
+    machine.TestCase.settings = settings(
+        machine.TestCase.settings,
+        max_examples=max_examples,
+        stateful_step_count=steps,
+        derandomize=True,
+        database=None,
+    )
+    machine.TestCase().runTest()
+
+
 @settings(max_examples=50, derandomize=True, database=None)
 @given(st.data())
 def test_fields_and_spec_lists_stay_within_their_sizes(data: st.DataObject) -> None:
@@ -76,14 +88,7 @@ def test_keyed_lists_take_their_keys_from_the_bundle() -> None:
         def take(self, records: list[tuple[Any, DlFields]]) -> None:
             drawn.append(records)
 
-    Keyed.TestCase.settings = settings(
-        Keyed.TestCase.settings,
-        max_examples=20,
-        stateful_step_count=10,
-        derandomize=True,
-        database=None,
-    )
-    Keyed.TestCase().runTest()
+    run_derandomized(Keyed, max_examples=20, steps=10)
     assert drawn
     assert all(len(records) <= 5 for records in drawn)
     keys = {key for records in drawn for key, _ in records}
@@ -108,13 +113,6 @@ def test_keyed_lists_from_an_empty_bundle_discard_like_a_nested_bundle_draw() ->
         def take(self, records: list[tuple[Any, DlFields]]) -> None:
             drawn.append(records)
 
-    Unfilled.TestCase.settings = settings(
-        Unfilled.TestCase.settings,
-        max_examples=30,
-        stateful_step_count=6,
-        derandomize=True,
-        database=None,
-    )
-    Unfilled.TestCase().runTest()
+    run_derandomized(Unfilled, max_examples=30, steps=6)
     assert any(records for records in drawn), "no non-empty list was drawn once keys existed"
     assert {key for records in drawn for key, _ in records} == {"k"}
