@@ -1,7 +1,7 @@
 """Benchmark the linearizability checker (issue 14, "Performance").
 
 Run with ``python benchmarks/bench_linearizability.py`` (``--quick`` stops at
-10k operations and skips the planted-bug figures).
+10k operations and skips the planted-bug figures; ``--max-ops N`` stops at N).
 
 Histories: 1k, 10k and 100k operations from 8 clients on 64 hot done-ledger
 keys, synthesized by a seeded simulation that linearizes every operation at a
@@ -96,6 +96,10 @@ def synthetic_history(n_ops: int, seed: int = 0) -> tuple[History, list[Operatio
             del open_ops[client]
     history = History(tuple(op for _, op in done))
     return history, [op for _, op in sorted(done, key=lambda pair: pair[0])]
+
+
+SIZES = (1_000, 10_000, 100_000)
+"""History sizes of the checker figures (``--quick`` stops at 10k, ``--max-ops`` earlier)."""
 
 
 def baseline(order: list[Operation]) -> None:
@@ -203,9 +207,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1k and 10k only, no planted bugs")
     parser.add_argument("--seeds", type=int, default=7, help="seeds for the planted-bug figures")
     parser.add_argument("--planted-only", action="store_true", help="only the planted-bug figures")
+    parser.add_argument(
+        "--max-ops",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="largest history checked (sizes 1k, 10k, 100k up to N; at least 1k)",
+    )
     args = parser.parse_args()
+    if args.max_ops < SIZES[0]:
+        parser.error(f"--max-ops: at least {SIZES[0]} (the smallest history), got {args.max_ops}")
     if not args.planted_only:
-        checker_figures([1_000, 10_000] if args.quick else [1_000, 10_000, 100_000])
+        largest = min(args.max_ops, 10_000) if args.quick else args.max_ops
+        checker_figures([n for n in SIZES if n <= largest])
     if not args.quick:
         planted_figures(args.seeds)
 

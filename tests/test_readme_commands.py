@@ -69,6 +69,12 @@ MAX_EXAMPLES = 5
 """A shown benchmark's ``--examples``, capped: the sample proves the command runs and prints
 its figures; the figures themselves are the benchmark's business (issue 11 item 4: the
 README's 30 examples cost about 8 s of CPU here)."""
+BENCHMARK_CAPS = {
+    "benchmarks/bench_linearizability.py": (["--max-ops", "1000"], "   1000   partitioned"),
+}
+"""Options added to a shown benchmark, and a line its output must hold: the checker's
+figures stop at 1k operations (the 10k unpartitioned search of ``--quick`` cost about
+10 s of CPU here, issue 11 item 4)."""
 SLOW_NODE = "tests/sim/test_sweeps.py::test_done_ledger_sim_radioactive[seeds0-9]"
 #: The first slow test of a folder a shown ``-m slow`` command names.
 SLOW_IN = {
@@ -197,11 +203,12 @@ def _gossip_sim(command: str, tmp: Path) -> Run:
 
 def _python(command: str, tmp: Path) -> Run:
     """``python -c ...`` and ``python benchmarks/...``: run as shown, a benchmark with at
-    most ``MAX_EXAMPLES`` examples."""
+    most ``MAX_EXAMPLES`` examples and its ``BENCHMARK_CAPS``."""
     argv = shlex.split(command)
     if argv[1] == "-c":
         return Run([sys.executable, *argv[1:]], tmp)
-    return Run([sys.executable, *_shrink(argv[1:])], ROOT)
+    cap, expect = BENCHMARK_CAPS.get(argv[1], ([], ""))
+    return Run([sys.executable, *_shrink(argv[1:]), *cap], ROOT, expect)
 
 
 def _pytest(command: str, tmp: Path) -> Run:
@@ -408,6 +415,9 @@ def test_recipes_shrink_and_keep_the_shown_options(tmp_path: Path) -> None:
     assert run.argv[-4:] == ["--seeds", "3", "--ops", "60"]
     bench = _python("python benchmarks/bench_rules.py --examples 30 --repeat 1", tmp_path)
     assert bench.argv[1:] == ["benchmarks/bench_rules.py", "--examples", "5", "--repeat", "1"]
+    checker = _python("python benchmarks/bench_linearizability.py --quick", tmp_path)
+    assert checker.argv[2:] == ["--quick", "--max-ops", "1000"]
+    assert checker.expect == "   1000   partitioned"
     slow = _pytest("python -m pytest -n auto -m slow", tmp_path)
     assert "--no-cov" not in slow.argv  # the gate is kept: that command must document it
     assert SLOW_NODE in slow.argv
