@@ -204,6 +204,11 @@ class _Id32:
     def __bytes__(self) -> bytes:
         return self.raw
 
+    def __hash__(self) -> int:
+        # The bytes cache their own hash; the generated __hash__ built a 1-tuple per call
+        # (ids are dict keys on every store, oracle and invariant step; issue 11 item 4).
+        return hash(self.raw)
+
     def __repr__(self) -> str:
         # RED-1: type name and the first 4 bytes only.
         return f"{type(self).__name__}({self.raw[:4].hex()}..)"
@@ -420,6 +425,9 @@ class _Id64:
 
     def __index__(self) -> int:
         return self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)  # as _Id32.__hash__: no tuple per call
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.value})"

@@ -34,6 +34,12 @@ class DoneLedgerKey:
         check_type("DoneLedgerKey", "policy_hash", self.policy_hash, PolicyHash)
         check_type("DoneLedgerKey", "ovid_hash", self.ovid_hash, OvidHash)
 
+    def __hash__(self) -> int:
+        # Over the three ids' cached bytes hashes: the generated __hash__ called three
+        # more __hash__ methods and built four tuples (the key of every store and oracle
+        # lookup; issue 11 item 4). Equal keys have equal bytes, so this agrees with __eq__.
+        return hash((self.tenant_id.raw, self.policy_hash.raw, self.ovid_hash.raw))
+
     def canonical_bytes(self) -> bytes:
         """CB-8: tenant(32) || policy(32) || ovid(32)."""
         return self.tenant_id.raw + self.policy_hash.raw + self.ovid_hash.raw

@@ -98,6 +98,9 @@ from gossip_model.sim.violations import DoneLedgerViolation
 __all__ = ["DoneLedgerSim", "PendingBatch"]
 
 _StepResult = tuple[DoneLedgerSimEvent, list[DoneLedgerViolation]]
+_SHARD = ShardId(1)
+_FENCE = FenceEpoch(1)
+"""SIM-11: the shard and fence of every generated record (immutable, built once)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,9 @@ class DoneLedgerSim:
         self._ovid_pool = tuple(OvidHash(rng.randbytes(32)) for _ in range(OVID_POOL_SIZE))
         self._tenant = TenantId(b"\x01" * 32)
         self._policy = PolicyHash(b"\x02" * 32)
+        # Built once: every generated record and read names one of these keys.
+        tenant, policy = self._tenant, self._policy
+        self._pool_keys = tuple(DoneLedgerKey(tenant, policy, h) for h in self._ovid_pool)
         if ledger is None:
             ledger = InMemoryDoneLedger()
         elif ledger.snapshot() or ledger.pending_count() > 0:
@@ -251,16 +257,10 @@ class DoneLedgerSim:
         run_id = self._next_run_id
         self._next_run_id += 1
         provenance = DoneLedgerProvenance(
-            RunId(run_id),
-            ShardId(1),
-            FenceEpoch(1),
-            LogicalTime(started_at),
-            LogicalTime(finished_at),
+            RunId(run_id), _SHARD, _FENCE, LogicalTime(started_at), LogicalTime(finished_at)
         )
         error_code = self._error_code if status.is_failure() or status.is_skipped() else None
-        key = DoneLedgerKey(
-            self._tenant, self._policy, self._ovid_pool[ovid_index % OVID_POOL_SIZE]
-        )
+        key = self._pool_keys[ovid_index % OVID_POOL_SIZE]
         return DoneLedgerRecord(key, status, bytes_scanned, findings_count, provenance, error_code)
 
     def build_test_record(self, spec: RecordSpec) -> DoneLedgerRecord:
@@ -384,7 +384,7 @@ class DoneLedgerSim:
     def _exec_get(self, ovid_indices: Sequence[int]) -> _StepResult:
         hashes = [self._ovid_pool[i % OVID_POOL_SIZE] for i in ovid_indices]
         results = tuple(self._ledger.batch_get(self._tenant, self._policy, hashes))
-        keys = [DoneLedgerKey(self._tenant, self._policy, h) for h in hashes]
+        keys = [self._pool_keys[i % OVID_POOL_SIZE] for i in ovid_indices]
         violations = self._checker.check_read_consistency(self._oracle, keys, results)
         return GetOk(results), violations
 
