@@ -40,8 +40,8 @@ invariant                 ``pending_ids/pending_count``  LED-8, DLM-7.2, FSM-8.3
 Every apply the store performs, the model predicts first and in the same order
 (DLM-6, ORA-6); an apply predicted to fail must leave ``durable_reads()``
 unchanged (FSM-6, DL-6), for both stores. Hypothesis picks each step's rule
-through :class:`rules._swarm.SwarmRuleChoice` (installed in ``__init__``): the
-same rules, preconditions and swarm testing, in one or two choices a step.
+through :class:`rules._rule_choice.RuleChoice` (installed in ``__init__``): the
+same rules and preconditions, in one or two choices a step, without swarm testing.
 """
 
 from __future__ import annotations
@@ -81,8 +81,8 @@ from ._checks import (
     guarded,
     outcome_of,
 )
+from ._rule_choice import install as install_rule_choice
 from ._store_model import Application, StoreModel, WaitState
-from ._swarm import install as install_swarm_rule_choice
 from .strategies import FLAGS, small_ints
 
 P = TypeVar("P")
@@ -124,8 +124,8 @@ class ControlMachine(RuleBasedStateMachine, Generic[P]):
     def __init__(self, recorder: Callable[[str], object] | None = None) -> None:
         """``recorder`` (owned by the caller) also receives every event label (DLM-10)."""
         super().__init__()
-        # Issue 11 item 3: the same rules and swarm testing in fewer choices (rules._swarm).
-        install_swarm_rule_choice(self)
+        # Issue 11 item 3: the same rules in fewer choices (rules._rule_choice).
+        install_rule_choice(self)
         self.recorder = recorder
         self.broken = False
         self.model: StoreModel[P] = StoreModel()

@@ -1,8 +1,9 @@
 """Depth scenarios (HYP-16), kept apart from the contract rules they drive.
 
-Swarm testing disables a random subset of rules in each example, so a
-situation reached only through a chain of several rules is missing from many
-examples. Each scenario below is one rule that reaches one or more HYP-16
+A situation reached only through a chain of several rules is missing from
+most examples when each step picks its rule at random (and from more under
+Hypothesis's swarm testing, which the machines leave out: ``rules._rule_choice``).
+Each scenario below is one rule that reaches one or more HYP-16
 depth situations by itself; the exported machines combine these mixins with
 the contract rules (``DoneLedgerMachine(DoneLedgerDepth, DoneLedgerContract)``),
 and a mixin only records and labels depth (``Depth:...`` once per example,

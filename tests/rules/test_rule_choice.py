@@ -1,11 +1,10 @@
-"""The machines' rule choice (``rules._swarm``, issue 11 item 3; HYP-5, HYP-7).
+"""The machines' rule choice (``rules._rule_choice``, issue 11 item 3; HYP-5, HYP-7).
 
-``SwarmRuleChoice`` replaces Hypothesis's filtered rule draw: these tests pin
+``RuleChoice`` replaces Hypothesis's filtered rule draw: these tests pin
 that the machines really draw from it (a Hypothesis release that stopped using
 ``_rules_strategy`` would fail here, not silently slow down), that it only
-picks rules whose bundles and preconditions allow them, that swarm-disabled
-rules are skipped while an enabled one is valid, and that an example is never
-discarded for want of an enabled rule.
+picks rules whose bundles and preconditions allow them, in one choice when the
+drawn rule is valid and two otherwise, and that an example is never discarded.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from hypothesis.stateful import (
 )
 from hypothesis.statistics import collector
 
-from rules._swarm import SwarmRuleChoice, install
+from rules._rule_choice import RuleChoice, install
 from rules.done_ledger import DoneLedgerMachine
 from rules.findings import FindingsSinkMachine
 
@@ -34,11 +33,10 @@ pytestmark = pytest.mark.untraced
 
 
 class ScriptedData:
-    """Answers ``draw_integer`` / ``draw_boolean`` from a script, like Hypothesis's data."""
+    """Answers ``draw_integer`` from a script, like Hypothesis's data."""
 
-    def __init__(self, integers: list[int], booleans: tuple[bool, ...] = ()) -> None:
+    def __init__(self, integers: list[int]) -> None:
         self.integers = list(integers)
-        self.booleans = list(booleans)
         self.integer_bounds: list[tuple[int, int]] = []
 
     def draw_integer(self, low: int, high: int) -> int:
@@ -46,9 +44,6 @@ class ScriptedData:
         value = self.integers.pop(0)
         assert low <= value <= high, (value, low, high)
         return value
-
-    def draw_boolean(self, p: float) -> bool:
-        return self.booleans.pop(0)
 
     def draw(self, strategy: object) -> object:
         raise AssertionError(f"the toy rules take no arguments, asked for {strategy!r}")
@@ -79,37 +74,37 @@ class Toy(RuleBasedStateMachine):
         self.ran["needs_item"] += 1
 
 
-def _choice(machine: Toy) -> SwarmRuleChoice:
+def _choice(machine: Toy) -> RuleChoice:
     strategy = machine._rules_strategy
-    assert isinstance(strategy, SwarmRuleChoice)
+    assert isinstance(strategy, RuleChoice)
     return strategy
 
 
-def _index(choice: SwarmRuleChoice, name: str) -> int:
+def _index(choice: RuleChoice, name: str) -> int:
     return [r.function.__name__ for r in choice.rules].index(name)
 
 
-def _drawn(choice: SwarmRuleChoice, data: ScriptedData) -> str:
+def _drawn(choice: RuleChoice, data: ScriptedData) -> str:
     rule, arguments = choice.do_draw(data)
     assert arguments == {}
     return str(rule.function.__name__)
 
 
 @pytest.mark.parametrize("machine", [DoneLedgerMachine, FindingsSinkMachine])
-def test_machines_draw_their_rules_from_swarm_rule_choice(
+def test_machines_draw_their_rules_from_rule_choice(
     machine: type[RuleBasedStateMachine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The machines install the strategy and ``run_state_machine_as_test`` draws from it."""
-    assert isinstance(machine()._rules_strategy, SwarmRuleChoice)
+    assert isinstance(machine()._rules_strategy, RuleChoice)
     draws = 0
-    original = SwarmRuleChoice.do_draw
+    original = RuleChoice.do_draw
 
-    def counting(self: SwarmRuleChoice, data: Any) -> Any:
+    def counting(self: RuleChoice, data: Any) -> Any:
         nonlocal draws
         draws += 1
         return original(self, data)
 
-    monkeypatch.setattr(SwarmRuleChoice, "do_draw", counting)
+    monkeypatch.setattr(RuleChoice, "do_draw", counting)
     run_state_machine_as_test(
         machine,
         settings=settings(
@@ -124,55 +119,35 @@ def test_machines_draw_their_rules_from_swarm_rule_choice(
     assert draws >= 2
 
 
-def test_first_draw_decides_the_swarm_once_per_example() -> None:
-    """One share and one flag per rule at the first draw; each step then draws an index
-    into the full rule list (stable while the swarm shrinks), kept when that rule is on."""
-    choice = _choice(Toy())
-    # Rules in Hypothesis's order: always, gated, needs_item; needs_item switched off.
-    data = ScriptedData([100, 0, 1], booleans=(False, False, True))
-    assert _drawn(choice, data) == "always"
-    assert choice.enabled == [_index(choice, "always"), _index(choice, "gated")]
-    assert choice.switched_on == [True, True, False]
-    choice.machine.gate = True
-    assert _drawn(choice, data) == "gated"
-    assert data.integer_bounds == [(0, 254), (0, 2), (0, 2)]
-
-
-def test_a_swarm_that_switches_off_every_rule_keeps_them_all() -> None:
-    choice = _choice(Toy())
-    data = ScriptedData([254, 0], booleans=(True, True, True))
-    assert _drawn(choice, data) == "always"
-    assert choice.enabled == [0, 1, 2]
-
-
-def test_a_switched_off_rule_redraws_among_the_enabled_ones() -> None:
+def test_a_valid_index_is_one_choice() -> None:
+    """Each step draws one index into the full rule list and keeps a valid rule."""
     machine = Toy()
     choice = _choice(machine)
-    choice.switch([_index(choice, "gated")])
+    data = ScriptedData([_index(choice, "always")])
+    assert _drawn(choice, data) == "always"
     machine.gate = True
-    data = ScriptedData([_index(choice, "always"), 0])
+    data = ScriptedData([_index(choice, "gated")])
     assert _drawn(choice, data) == "gated"
+    assert data.integer_bounds == [(0, 2)]
+
+
+@pytest.mark.parametrize("invalid", ["gated", "needs_item"])
+def test_an_invalid_index_redraws_among_the_valid_rules(invalid: str) -> None:
+    """HYP-5 / HYP-7: a false precondition or an empty bundle is never chosen."""
+    choice = _choice(Toy())
+    # Neither gated (gate closed) nor needs_item (empty bundle) is valid: [always] is.
+    data = ScriptedData([_index(choice, invalid), 0])
+    assert _drawn(choice, data) == "always"
     assert data.integer_bounds == [(0, 2), (0, 0)]
 
 
-def test_an_invalid_index_redraws_among_valid_enabled_rules() -> None:
-    """HYP-5 / HYP-7: empty bundles and false preconditions are never chosen."""
+def test_the_redraw_ranges_over_every_valid_rule() -> None:
     machine = Toy()
     choice = _choice(machine)
-    choice.switch([_index(choice, "gated"), _index(choice, "needs_item")])
     machine.gate = True
-    # needs_item (empty bundle) redraws among the valid enabled rules: [gated].
-    data = ScriptedData([_index(choice, "needs_item"), 0])
+    data = ScriptedData([_index(choice, "needs_item"), 1])
     assert _drawn(choice, data) == "gated"
-    assert data.integer_bounds == [(0, 2), (0, 0)]
-
-
-def test_when_no_enabled_rule_is_valid_a_disabled_valid_rule_runs() -> None:
-    """No discarded example: the valid rules are used when the swarm left none."""
-    choice = _choice(Toy())
-    choice.switch([_index(choice, "gated")])  # enabled, but its precondition is false
-    data = ScriptedData([_index(choice, "always"), 0, 0])
-    assert _drawn(choice, data) == "always"
+    assert data.integer_bounds == [(0, 2), (0, 1)]
 
 
 def test_no_valid_rule_at_all_is_a_clear_definition_error() -> None:
@@ -187,16 +162,21 @@ def test_no_valid_rule_at_all_is_a_clear_definition_error() -> None:
             raise AssertionError("never runs")
 
     choice = Stuck()._rules_strategy
-    assert isinstance(choice, SwarmRuleChoice)
-    choice.switch([0])
+    assert isinstance(choice, RuleChoice)
     with pytest.raises(InvalidDefinition, match=r"No progress can be made.*never"):
         choice.do_draw(ScriptedData([0]))
-    assert repr(choice) == "SwarmRuleChoice(1 rules)"
+    assert repr(choice) == "RuleChoice(1 rules)"
 
 
 def test_toy_machine_runs_every_rule_and_discards_no_example() -> None:
-    """Over a derandomized run every rule runs (swarm never starves a machine) and below
-    5% of the test cases are invalid (issue 11 item 3)."""
+    """Over a derandomized run every rule runs and no test case is invalid (issue 11
+    item 3): the rule choice never rejects.
+
+    Overruns are not counted: on this toy they all come from Hypothesis's own
+    mutations of earlier examples, which replay under a length bound (with
+    ``ConjectureRunner.generate_mutations_from`` patched out, 100 examples gave none).
+    On the real machines ``benchmarks/bench_rules.py`` reports invalid plus overrun
+    shares of 0% and 1% over 100 examples of 150 steps."""
 
     class Filling(Toy):
         @rule(target=Toy.items, value=st.integers(0, 3))
@@ -229,5 +209,4 @@ def test_toy_machine_runs_every_rule_and_discards_no_example() -> None:
         )
     assert set(totals) == {"always", "gated", "needs_item"}
     assert statuses
-    # Issue 11 item 3's bound; an overrun can still come from Hypothesis's own replays.
-    assert statuses.count("invalid") + statuses.count("overrun") < 0.05 * len(statuses)
+    assert statuses.count("invalid") == 0, statuses
