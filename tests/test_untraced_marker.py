@@ -44,3 +44,25 @@ def test_processes_marker_skips_only_under_the_quick_loop(
         settings.load_profile(active)
     assert (marked.get_closest_marker("skip") is not None) is skipped
     assert plain.get_closest_marker("skip") is None
+
+
+def test_long_tests_are_ordered_first(request: pytest.FixtureRequest) -> None:
+    """Root ``conftest.py``: ``untraced`` and ``processes`` tests move to the front, and
+    each group keeps its collection order."""
+    from conftest import pytest_collection_modifyitems
+
+    def item(name: str, *marks: pytest.MarkDecorator) -> pytest.Item:
+        made = pytest.Function.from_parent(request.node.parent, name=name, callobj=lambda: None)
+        for mark in marks:
+            made.add_marker(mark)
+        return made
+
+    items = [
+        item("short_1"),
+        item("slow_1", pytest.mark.untraced),
+        item("short_2"),
+        item("spawns", pytest.mark.processes),
+        item("slow_2", pytest.mark.untraced),
+    ]
+    pytest_collection_modifyitems(request.config, items)
+    assert [i.name for i in items] == ["slow_1", "spawns", "slow_2", "short_1", "short_2"]
