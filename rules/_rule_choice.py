@@ -19,12 +19,13 @@ No example is discarded.
 Choice: no swarm testing (HYP-7 describes it as what Hypothesis does but does not
 ask for it; the rules still assume nothing about which others ran). Swarm's
 per-example flags, one per rule, drawn before the first step, made every failure
-three times as costly to shrink and found no planted bug sooner: over 3 seeds, search and shrink of the 14 planted bugs of
-``tests/rules/test_rules_power.py`` that need more than one step took 153 s of
-CPU with the flags and 51 s without, with at most 3 and 4 shrunk steps; over 4
-seeds, all 16 were found in 789 generated examples with the flags and 582
-without. Depth comes from the one-step scenarios of :mod:`rules.depth`, measured
-by ``tests/rules/test_rules_depth.py`` (HYP-16).
+three times as costly to shrink and found no planted bug sooner: over 3 seeds,
+search and shrink of the 14 planted bugs of ``tests/rules/test_rules_power.py``
+that need more than one step took 153 s of CPU with the flags and 51 s without,
+with at most 3 and 4 shrunk steps; over 4 seeds, all 16 were found in 789
+generated examples with the flags and 582 without. Depth comes from the one-step
+scenarios of :mod:`rules.depth`, measured by ``tests/rules/test_rules_depth.py``
+(HYP-16).
 
 The machines install this strategy in ``__init__`` in place of the ``RuleStrategy``
 that ``RuleBasedStateMachine.__init__`` puts in ``_rules_strategy`` (a private
