@@ -32,6 +32,18 @@ from rules.findings import FindingsSinkMachine
 pytestmark = pytest.mark.untraced
 
 
+def derandomized(max_examples: int, steps: int) -> settings:
+    """Deterministic settings for the small runs below: no database, no deadline."""
+    return settings(
+        max_examples=max_examples,
+        stateful_step_count=steps,
+        database=None,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 class ScriptedData:
     """Answers ``draw_integer`` from a script, like Hypothesis's data."""
 
@@ -105,17 +117,7 @@ def test_machines_draw_their_rules_from_rule_choice(
         return original(self, data)
 
     monkeypatch.setattr(RuleChoice, "do_draw", counting)
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=2,
-            stateful_step_count=5,
-            database=None,
-            derandomize=True,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        ),
-    )
+    run_state_machine_as_test(machine, settings=derandomized(max_examples=2, steps=5))
     assert draws >= 2
 
 
@@ -196,17 +198,7 @@ def test_toy_machine_runs_every_rule_and_discards_no_example() -> None:
                 statuses.extend(case["status"] for case in phase.get("test-cases", ()))
 
     with collector.with_value(record):  # type: ignore[arg-type]  # typed as None-only
-        run_state_machine_as_test(
-            Filling,
-            settings=settings(
-                max_examples=30,
-                stateful_step_count=20,
-                database=None,
-                derandomize=True,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-            ),
-        )
+        run_state_machine_as_test(Filling, settings=derandomized(max_examples=30, steps=20))
     assert set(totals) == {"always", "gated", "needs_item"}
     assert statuses
     assert statuses.count("invalid") == 0, statuses
