@@ -9,11 +9,12 @@ Reports, all measured in this one process and without coverage:
   counts, no deadline, health checks suppressed);
 * the ratio machine / trivial. Target (issue 11): >= 0.35 each. Most of a
   machine step is spent by Hypothesis itself, in choosing among many rules
-  under swarm testing and in drawing arguments, so the machines choose rules
-  with :class:`rules._swarm.SwarmRuleChoice` (one or two choices a step instead
-  of about 13), draw each record as one integer and pack small arguments into
-  one draw (see :func:`rules.strategies.small_ints` for what each kind of draw
-  costs). The trivial machine keeps Hypothesis's own rule choice.
+  and in drawing arguments, so the machines choose rules with
+  :class:`rules._rule_choice.RuleChoice` (one or two choices a step instead of
+  about 13 under Hypothesis's swarm testing), draw each record as one integer
+  and pack small arguments into one draw (see :func:`rules.strategies.small_ints`
+  for what each kind of draw costs). The trivial machine keeps Hypothesis's own
+  rule choice.
 
 A step is one executed rule, the ``@initialize`` rule included (HYP-6). Steps
 are counted by an extra ``@invariant`` in a benchmark subclass: Hypothesis runs
