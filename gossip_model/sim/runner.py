@@ -382,9 +382,9 @@ class DoneLedgerSim:
 
     # -- EXE-5 -------------------------------------------------------------------------
     def _exec_get(self, ovid_indices: Sequence[int]) -> _StepResult:
-        hashes = [self._ovid_pool[i % OVID_POOL_SIZE] for i in ovid_indices]
-        results = tuple(self._ledger.batch_get(self._tenant, self._policy, hashes))
         keys = [self._pool_keys[i % OVID_POOL_SIZE] for i in ovid_indices]
+        hashes = [k.ovid_hash for k in keys]
+        results = tuple(self._ledger.batch_get(self._tenant, self._policy, hashes))
         violations = self._checker.check_read_consistency(self._oracle, keys, results)
         return GetOk(results), violations
 
